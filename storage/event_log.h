@@ -1,0 +1,128 @@
+// EventLog: the durable, append-only log of project events, the one source of truth.
+//
+// Every event belongs to one project stream (version 1, 2, ... within it) and to the global
+// log (position 1, 2, ... in commit order, gap-free). Appends to one project are atomic per
+// request; versions and positions never change once acknowledged.
+//
+// Thread-safety: every method may be called from any thread concurrently. Appends are
+// group-committed: callers enqueue, one writer at a time drains the queue into a single
+// batch and a single sync, then runs the callbacks. Reads do not block appends.
+//
+// Implementations: RocksEventLog (embedded default, storage/rocksdb_event_log.h). The
+// server sees only this interface and OpenEventLog().
+#ifndef ACCORD_STORAGE_EVENT_LOG_H_
+#define ACCORD_STORAGE_EVENT_LOG_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "storage/event_record.h"
+
+namespace accord::storage {
+
+// What an acknowledged append survives.
+enum class Durability {
+  // Acknowledged after the write-ahead log is synced to disk: survives a crash or power
+  // loss. The default.
+  kSync,
+  // Acknowledged after the write reaches the OS: survives a process crash, but a power loss
+  // or kernel crash may lose acknowledged events.
+  kNoSyncMayLoseAcked,
+};
+
+struct EventLogOptions {
+  std::string data_dir;
+  Durability durability = Durability::kSync;
+  // Cap on the bytes one group commit gathers; more waits for the next group.
+  size_t max_group_bytes = 16 << 20;
+  // RocksDB block cache for reads, in bytes.
+  size_t block_cache_bytes = 64 << 20;
+};
+
+enum class ReadDirection { kForwards, kBackwards };
+
+// Limits for one page of a read. A page holds at least one event when any is available.
+struct ReadLimits {
+  size_t max_count = 256;
+  size_t max_bytes = 1 << 20;  // Payload bytes; one event may exceed it alone.
+  bool verify_hashes = false;  // Recompute each event's hash; DATA_LOSS on a mismatch.
+};
+
+// Told after every durable commit, on the committing thread: keep it short.
+struct CommitNotice {
+  uint64_t last_position = 0;
+  // (project_id, last version) for each project the commit touched.
+  std::vector<std::pair<std::string, uint64_t>> streams;
+};
+
+class CommitListener {
+ public:
+  virtual ~CommitListener() = default;
+  virtual void OnCommit(const CommitNotice& notice) = 0;
+};
+
+using AppendCallback = absl::AnyInvocable<void(absl::StatusOr<AppendResult>) &&>;
+
+class EventLog {
+ public:
+  virtual ~EventLog() = default;
+
+  // Appends `batch` and calls `done` exactly once, after the events are durable (per the
+  // log's Durability) or with the error that stopped them. `done` may run on the calling
+  // thread before AppendAsync returns, or on another appender's thread.
+  //
+  // Errors: ABORTED (expected version not met; the message names the current version),
+  // FAILED_PRECONDITION (an event id already written with other content, or a partial
+  // repeat of an earlier append), UNAVAILABLE (storage refused the write, e.g. disk full,
+  // or the log is closed), DATA_LOSS (corruption found). On any error nothing is written.
+  // Retrying an append whose event ids were all written by one earlier append returns
+  // that append's result with `already_written` set, whatever the expected version.
+  virtual void AppendAsync(AppendBatch batch, AppendCallback done) = 0;
+
+  // Blocking convenience over AppendAsync.
+  absl::StatusOr<AppendResult> Append(AppendBatch batch);
+
+  // One page of a project's events starting at `from_version` (inclusive), in `direction`.
+  // Forwards from 0 means from 1; backwards from 0 means from the latest. An empty page
+  // means there is nothing more that way. NOT_FOUND if the project has no events.
+  virtual absl::Status ReadStream(std::string_view project_id, uint64_t from_version,
+                                  ReadDirection direction, const ReadLimits& limits,
+                                  std::vector<EventRecord>* out) = 0;
+
+  // One page of the global log from `from_position` (inclusive; 0 means 1).
+  virtual absl::Status ReadAll(uint64_t from_position, const ReadLimits& limits,
+                               std::vector<EventRecord>* out) = 0;
+
+  // The project's current version; 0 when it has no events.
+  virtual absl::StatusOr<uint64_t> StreamVersion(std::string_view project_id) = 0;
+
+  // The last committed position; 0 for an empty log.
+  virtual uint64_t LastPosition() = 0;
+
+  // Registers a listener told of every commit from now on. The listener must outlive the
+  // log or be removed first.
+  virtual void AddCommitListener(CommitListener* listener) = 0;
+  virtual void RemoveCommitListener(CommitListener* listener) = 0;
+
+  // Refuses new appends (UNAVAILABLE), waits for the one in progress, flushes and closes.
+  // Reads after Close fail. Idempotent.
+  virtual absl::Status Close() = 0;
+
+  // Short name of the engine, e.g. "rocksdb".
+  virtual std::string_view EngineName() const = 0;
+  virtual Durability durability() const = 0;
+};
+
+// Opens (creating if needed) the embedded default log under options.data_dir.
+absl::StatusOr<std::unique_ptr<EventLog>> OpenEventLog(const EventLogOptions& options);
+
+}  // namespace accord::storage
+
+#endif  // ACCORD_STORAGE_EVENT_LOG_H_

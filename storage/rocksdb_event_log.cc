@@ -1,0 +1,709 @@
+#include "storage/rocksdb_event_log.h"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "rocksdb/cache.h"
+#include "rocksdb/db.h"
+#include "rocksdb/env.h"
+#include "rocksdb/file_system.h"
+#include "rocksdb/options.h"
+#include "rocksdb/table.h"
+#include "rocksdb/write_batch.h"
+#include "storage/event_hash.h"
+#include "storage/storage_format.h"
+
+namespace accord::storage {
+namespace {
+
+// The one place RocksDB statuses become absl ones.
+absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  const std::string msg = absl::StrCat(std::string(what), ": ", s.ToString());
+  if (s.IsCorruption()) return absl::DataLossError(msg);
+  if (s.IsNoSpace()) return absl::UnavailableError(absl::StrCat("disk full; ", msg));
+  if (s.IsIOError() || s.IsBusy() || s.IsTryAgain() || s.IsTimedOut() ||
+      s.IsShutdownInProgress()) {
+    return absl::UnavailableError(msg);
+  }
+  if (s.IsNotFound()) return absl::NotFoundError(msg);
+  return absl::InternalError(msg);
+}
+
+Timestamp Now() {
+  const absl::Time now = absl::Now();
+  const int64_t seconds = absl::ToUnixSeconds(now);
+  const int32_t nanos =
+      static_cast<int32_t>(absl::ToInt64Nanoseconds(now - absl::FromUnixSeconds(seconds)));
+  return Timestamp{seconds, nanos};
+}
+
+rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+std::string_view ToView(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
+
+size_t PageBytes(const EventRecord& r) { return r.payload.size() + 128; }
+
+bool PageFull(const std::vector<EventRecord>& out, size_t bytes, const ReadLimits& limits) {
+  return out.size() >= limits.max_count || bytes >= limits.max_bytes;
+}
+
+const char* ExpectedName(ExpectedVersion::Kind kind) {
+  switch (kind) {
+    case ExpectedVersion::Kind::kNoStream: return "no_stream";
+    case ExpectedVersion::Kind::kStreamExists: return "stream_exists";
+    default: return "exact";
+  }
+}
+
+}  // namespace
+
+struct RocksEventLog::PendingAppend {
+  AppendBatch batch;
+  AppendCallback done;
+  absl::StatusOr<AppendResult> result = absl::UnknownError("not committed");
+  bool writes = false;           // Put records into the group's batch.
+  bool depends_on_group = false;  // Its result needs the group's write to succeed.
+};
+
+struct RocksEventLog::StreamState {
+  uint64_t version = 0;
+  Sha256Digest last_hash{};
+  absl::flat_hash_map<EventId, uint64_t, EventIdHash> version_by_id;
+};
+
+// What one group commit changes, applied to the durable state only after its sync.
+struct RocksEventLog::GroupOverlay {
+  struct NewEvent {
+    uint64_t version;
+    uint64_t position;
+  };
+  struct Stream {
+    uint64_t version = 0;
+    Sha256Digest last_hash{};
+    absl::flat_hash_map<EventId, NewEvent, EventIdHash> new_events;
+  };
+  absl::flat_hash_map<std::string, Stream> streams;
+  uint64_t first_position = 0;
+  std::vector<std::string> records;  // Indexed by position - first_position.
+};
+
+RocksEventLog::RocksEventLog(const EventLogOptions& options,
+                             std::shared_ptr<rocksdb::FileSystem> fs)
+    : options_(options), file_system_(std::move(fs)) {}
+
+RocksEventLog::~RocksEventLog() { Close().IgnoreError(); }
+
+absl::StatusOr<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(
+    const EventLogOptions& options, std::shared_ptr<rocksdb::FileSystem> file_system) {
+  if (options.data_dir.empty()) return absl::InvalidArgumentError("data_dir is empty");
+  std::unique_ptr<RocksEventLog> log(new RocksEventLog(options, std::move(file_system)));
+  if (absl::Status s = log->OpenDb(); !s.ok()) return s;
+  if (absl::Status s = log->LoadLogTail(); !s.ok()) return s;
+  return log;
+}
+
+absl::StatusOr<std::unique_ptr<EventLog>> OpenEventLog(const EventLogOptions& options) {
+  auto log = RocksEventLog::Open(options);
+  if (!log.ok()) return log.status();
+  return std::unique_ptr<EventLog>(std::move(*log));
+}
+
+absl::Status RocksEventLog::OpenDb() {
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  // A torn tail (a write never acknowledged) may be dropped; corruption before the tail
+  // fails the open rather than silently shortening the log (the default,
+  // kPointInTimeRecovery, would stop replay at the first bad record and carry on).
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  db_options.paranoid_checks = true;
+  db_options.max_background_jobs = 2;
+  db_options.bytes_per_sync = 1 << 20;
+  if (file_system_) {
+    env_ = rocksdb::NewCompositeEnv(file_system_);
+    db_options.env = env_.get();
+  }
+
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf_options.write_buffer_size = 64 << 20;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, cf_options},
+      {kLogColumnFamily, cf_options},
+      {kStreamsColumnFamily, cf_options},
+  };
+  rocksdb::DB* raw = nullptr;
+  absl::MutexLock lock(&db_mu_);
+  rocksdb::Status s =
+      rocksdb::DB::Open(db_options, options_.data_dir, families, &handles_, &raw);
+  if (!s.ok()) return FromRocks(s, absl::StrCat("opening ", options_.data_dir));
+  db_.reset(raw);
+  log_cf_ = handles_[1];
+  streams_cf_ = handles_[2];
+
+  std::string value;
+  s = db_->Get(rocksdb::ReadOptions(), handles_[0], kFormatVersionKey, &value);
+  if (s.IsNotFound()) {
+    std::string encoded(4, '\0');
+    for (int i = 0; i < 4; ++i) encoded[i] = static_cast<char>(kStorageFormatVersion >> (8 * i));
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    return FromRocks(db_->Put(wo, handles_[0], kFormatVersionKey, encoded),
+                     "writing format version");
+  }
+  if (!s.ok()) return FromRocks(s, "reading format version");
+  uint32_t version = 0;
+  for (size_t i = 0; i < value.size() && i < 4; ++i) {
+    version |= uint32_t{static_cast<uint8_t>(value[i])} << (8 * i);
+  }
+  if (value.size() != 4 || version != kStorageFormatVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("data directory ", options_.data_dir, " has storage format ", version,
+                     "; this build reads format ", kStorageFormatVersion));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RocksEventLog::LoadLogTail() {
+  absl::ReaderMutexLock db_lock(&db_mu_);
+  absl::MutexLock lock(&writer_mu_);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
+  it->SeekToLast();
+  if (!it->status().ok()) return FromRocks(it->status(), "reading the log's tail");
+  if (!it->Valid()) return absl::OkStatus();
+  auto position = DecodeLogKey(ToView(it->key()));
+  if (!position.ok()) return position.status();
+  EventRecord last;
+  if (absl::Status s = DecodeRecord(ToView(it->value()), /*verify_hash=*/true, &last); !s.ok()) {
+    return s;
+  }
+  if (last.position != *position) {
+    return absl::DataLossError(absl::StrCat("log key ", *position, " holds position ",
+                                            last.position));
+  }
+  next_position_ = *position + 1;
+  last_recorded_at_ = last.recorded_at;
+  last_position_.store(*position);
+  return absl::OkStatus();
+}
+
+void RocksEventLog::AppendAsync(AppendBatch batch, AppendCallback done) {
+  auto pending = std::make_unique<PendingAppend>();
+  pending->batch = std::move(batch);
+  pending->done = std::move(done);
+  bool closed = false;
+  {
+    absl::MutexLock lock(&queue_mu_);
+    closed = closed_;
+    if (!closed) {
+      queue_.push_back(std::move(pending));
+      if (writer_active_) return;  // The active writer will pick it up.
+      writer_active_ = true;
+    }
+  }
+  if (closed) {
+    std::move(pending->done)(absl::UnavailableError("event log is closed"));
+    return;
+  }
+  DrainQueue();
+}
+
+void RocksEventLog::DrainQueue() {
+  for (;;) {
+    std::vector<std::unique_ptr<PendingAppend>> group;
+    {
+      absl::MutexLock lock(&queue_mu_);
+      if (queue_.empty()) {
+        writer_active_ = false;
+        return;
+      }
+      // Take a prefix of the queue up to the group byte cap (at least one append).
+      size_t bytes = 0, take = 0;
+      while (take < queue_.size()) {
+        size_t b = 0;
+        for (const auto& e : queue_[take]->batch.events) b += e.payload.size() + 256;
+        if (take > 0 && bytes + b > options_.max_group_bytes) break;
+        bytes += b;
+        ++take;
+      }
+      group.assign(std::make_move_iterator(queue_.begin()),
+                   std::make_move_iterator(queue_.begin() + take));
+      queue_.erase(queue_.begin(), queue_.begin() + take);
+    }
+
+    CommitNotice notice;
+    {
+      absl::MutexLock lock(&writer_mu_);
+      CommitGroup(group);
+      notice.last_position = next_position_ - 1;
+      for (const auto& p : group) {
+        if (p->writes && p->result.ok()) {
+          notice.streams.emplace_back(p->batch.project_id, p->result->last_version);
+        }
+      }
+    }
+    for (auto& p : group) std::move(p->done)(std::move(p->result));
+    if (!notice.streams.empty()) {
+      absl::ReaderMutexLock lock(&listeners_mu_);
+      for (CommitListener* l : listeners_) l->OnCommit(notice);
+    }
+  }
+}
+
+void RocksEventLog::CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& group) {
+  absl::ReaderMutexLock db_lock(&db_mu_);
+  if (!db_) {
+    for (auto& p : group) p->result = absl::UnavailableError("event log is closed");
+    return;
+  }
+  const Timestamp now = std::max(Now(), last_recorded_at_);
+  GroupOverlay overlay;
+  overlay.first_position = next_position_;
+  uint64_t position = next_position_;
+  rocksdb::WriteBatch batch;
+  bool any_writes = false;
+
+  for (auto& pending : group) {
+    const AppendBatch& req = pending->batch;
+    auto state = LoadStream(req.project_id);
+    if (!state.ok()) {
+      pending->result = state.status();
+      continue;
+    }
+    auto [it, inserted] = overlay.streams.try_emplace(req.project_id);
+    GroupOverlay::Stream& stream = it->second;
+    if (inserted) {
+      stream.version = (*state)->version;
+      stream.last_hash = (*state)->last_hash;
+    }
+
+    // Idempotency first: are these event ids already in the project?
+    std::vector<uint64_t> earlier_versions;
+    earlier_versions.reserve(req.events.size());
+    size_t found = 0;
+    for (size_t i = 0; i < req.events.size(); ++i) {
+      const EventId& id = req.events[i].event_id;
+      uint64_t v = 0;
+      if (auto n = stream.new_events.find(id); n != stream.new_events.end()) {
+        v = n->second.version;
+      } else if (auto d = (*state)->version_by_id.find(id); d != (*state)->version_by_id.end()) {
+        v = d->second;
+      }
+      earlier_versions.push_back(v);
+      if (v != 0) ++found;
+    }
+    if (req.events.size() > 1) {
+      // Callers check this too; the log must not chain two events with one id.
+      absl::flat_hash_set<EventId, EventIdHash> seen;
+      seen.reserve(req.events.size());
+      bool duplicate = false;
+      for (const ProposedRecord& e : req.events) duplicate |= !seen.insert(e.event_id).second;
+      if (duplicate) {
+        pending->result = absl::InvalidArgumentError("events: an event_id occurs twice");
+        continue;
+      }
+    }
+    if (found == req.events.size()) {
+      pending->result = MatchEarlierAppend(req, earlier_versions, overlay);
+      pending->depends_on_group = earlier_versions.back() > (*state)->version;
+      continue;
+    }
+    if (found > 0) {
+      size_t i = 0;
+      while (earlier_versions[i] == 0 && i + 1 < earlier_versions.size()) ++i;
+      pending->result = absl::FailedPreconditionError(absl::StrCat(
+          "events[", i, "].event_id ", FormatEventId(req.events[i].event_id),
+          " was already written at version ", earlier_versions[i], " of project ",
+          req.project_id, " but other events of this request were not: a retry must repeat "
+          "the original append exactly"));
+      continue;
+    }
+
+    // Optimistic concurrency.
+    const ExpectedVersion& ex = req.expected;
+    const bool conflict =
+        (ex.kind == ExpectedVersion::Kind::kNoStream && stream.version != 0) ||
+        (ex.kind == ExpectedVersion::Kind::kStreamExists && stream.version == 0) ||
+        (ex.kind == ExpectedVersion::Kind::kExact && stream.version != ex.version);
+    if (conflict) {
+      pending->result = absl::AbortedError(absl::StrCat(
+          "wrong expected version for project ", req.project_id, ": expected ",
+          ExpectedName(ex.kind),
+          ex.kind == ExpectedVersion::Kind::kExact ? absl::StrCat(" ", ex.version) : "",
+          ", current version is ", stream.version));
+      continue;
+    }
+
+    // Assign versions and positions, chain hashes, add to the batch.
+    AppendResult result;
+    result.first_version = stream.version + 1;
+    std::vector<EventId> ids;
+    ids.reserve(req.events.size());
+    const uint64_t chunk_first_position = position;
+    EventRecord record;
+    record.project_id = req.project_id;
+    record.actor = req.actor;
+    for (const ProposedRecord& e : req.events) {
+      record.version = ++stream.version;
+      record.position = position;
+      record.event_id = e.event_id;
+      record.event_type = e.event_type;
+      record.occurred_at = e.occurred_at_set ? e.occurred_at : now;
+      record.recorded_at = now;
+      record.visibility = e.visibility;
+      record.schema_version = e.schema_version;
+      record.correlation_id = e.correlation_id;
+      record.causation_id = e.causation_id;
+      const std::string envelope = EncodeEnvelope(record);
+      const Sha256Digest hash = ChainHash(envelope, stream.last_hash, e.payload_hash);
+      std::string value = EncodeRecord(envelope, e.payload, stream.last_hash, hash);
+      batch.Put(log_cf_, LogKey(position), value);
+      overlay.records.push_back(std::move(value));
+      stream.last_hash = hash;
+      stream.new_events[e.event_id] = {record.version, position};
+      ids.push_back(e.event_id);
+      ++position;
+    }
+    batch.Put(streams_cf_, StreamKey(req.project_id, result.first_version),
+              EncodeStreamChunk(chunk_first_position, ids));
+    result.last_version = stream.version;
+    result.last_position = position - 1;
+    pending->result = result;
+    pending->writes = true;
+    pending->depends_on_group = true;
+    any_writes = true;
+  }
+
+  if (!any_writes) return;
+
+  absl::Status status;
+  if (needs_resume_) {
+    // A failed write (e.g. disk full) stops RocksDB's writes until resumed; Resume also
+    // switches to a fresh WAL so the failed write's partial bytes are never replayed.
+    status = FromRocks(db_->Resume(), "resuming after a failed write");
+  }
+  if (status.ok()) {
+    rocksdb::WriteOptions write_options;
+    write_options.sync = options_.durability == Durability::kSync;
+    status = FromRocks(db_->Write(write_options, &batch), "writing events");
+  }
+  if (!status.ok()) {
+    needs_resume_ = true;
+    for (auto& p : group) {
+      if (p->depends_on_group && p->result.ok()) p->result = status;
+    }
+    return;
+  }
+
+  // Durable: make the group's changes the writer's state.
+  for (auto& [project_id, stream] : overlay.streams) {
+    StreamState& state = *streams_.find(project_id)->second;
+    state.version = stream.version;
+    state.last_hash = stream.last_hash;
+    for (const auto& [id, e] : stream.new_events) state.version_by_id[id] = e.version;
+  }
+  next_position_ = position;
+  last_recorded_at_ = now;
+  last_position_.store(position - 1, std::memory_order_release);
+}
+
+absl::StatusOr<RocksEventLog::StreamState*> RocksEventLog::LoadStream(
+    const std::string& project_id) {
+  if (auto it = streams_.find(project_id); it != streams_.end()) return it->second.get();
+
+  auto state = std::make_unique<StreamState>();
+  const std::string prefix = StreamKeyPrefix(project_id);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
+  uint64_t last_position = 0;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    auto first_version = DecodeStreamKeyVersion(ToView(it->key()));
+    if (!first_version.ok()) return first_version.status();
+    auto chunk = DecodeStreamChunk(ToView(it->value()));
+    if (!chunk.ok()) return chunk.status();
+    if (*first_version != state->version + 1) {
+      return absl::DataLossError(absl::StrCat("project ", project_id, " index jumps from version ",
+                                              state->version, " to ", *first_version));
+    }
+    for (size_t i = 0; i < chunk->event_ids.size(); ++i) {
+      state->version_by_id[chunk->event_ids[i]] = *first_version + i;
+    }
+    state->version += chunk->event_ids.size();
+    last_position = chunk->first_position + chunk->event_ids.size() - 1;
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "loading project index");
+
+  if (state->version > 0) {
+    std::string value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), log_cf_, LogKey(last_position), &value);
+    if (!s.ok()) {
+      return s.IsNotFound() ? absl::DataLossError(absl::StrCat("project ", project_id,
+                                                               " index names missing position ",
+                                                               last_position))
+                            : FromRocks(s, "reading a project's last event");
+    }
+    EventRecord last;
+    if (absl::Status d = DecodeRecord(value, /*verify_hash=*/true, &last); !d.ok()) return d;
+    if (last.project_id != project_id || last.version != state->version) {
+      return absl::DataLossError(absl::StrCat("position ", last_position, " holds ",
+                                              last.project_id, "@", last.version,
+                                              ", index says ", project_id, "@", state->version));
+    }
+    state->last_hash = last.hash;
+  }
+  StreamState* raw = state.get();
+  streams_.emplace(project_id, std::move(state));
+  return raw;
+}
+
+absl::StatusOr<AppendResult> RocksEventLog::MatchEarlierAppend(
+    const AppendBatch& req, const std::vector<uint64_t>& versions, GroupOverlay& overlay) {
+  for (size_t i = 1; i < versions.size(); ++i) {
+    if (versions[i] != versions[0] + i) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the event ids of this request were written to project ", req.project_id,
+          " at versions ", versions[0], " and ", versions[i],
+          ", not as one append in this order: a retry must repeat the original append"));
+    }
+  }
+  const GroupOverlay::Stream& stream = overlay.streams.at(req.project_id);
+  AppendResult result;
+  result.already_written = true;
+  result.first_version = versions.front();
+  result.last_version = versions.back();
+  for (size_t i = 0; i < req.events.size(); ++i) {
+    const ProposedRecord& proposed = req.events[i];
+    EventRecord stored;
+    if (auto n = stream.new_events.find(proposed.event_id); n != stream.new_events.end()) {
+      if (absl::Status s = DecodeRecord(overlay.records[n->second.position - overlay.first_position],
+                                        false, &stored);
+          !s.ok()) {
+        return s;
+      }
+    } else {
+      auto r = ReadVersion(req.project_id, versions[i]);
+      if (!r.ok()) return r.status();
+      stored = *std::move(r);
+    }
+    const bool same = stored.event_type == proposed.event_type &&
+                      stored.payload == proposed.payload &&
+                      stored.visibility == proposed.visibility &&
+                      stored.correlation_id == proposed.correlation_id &&
+                      stored.causation_id == proposed.causation_id &&
+                      (!proposed.occurred_at_set || stored.occurred_at == proposed.occurred_at);
+    if (!same) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "events[", i, "].event_id ", FormatEventId(proposed.event_id),
+          " was already written at version ", versions[i], " of project ", req.project_id,
+          " with different content"));
+    }
+    result.last_position = stored.position;
+  }
+  return result;
+}
+
+absl::StatusOr<EventRecord> RocksEventLog::ReadVersion(std::string_view project_id,
+                                                       uint64_t version) {
+  const std::string prefix = StreamKeyPrefix(project_id);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
+  it->SeekForPrev(StreamKey(project_id, version));
+  if (!it->status().ok()) return FromRocks(it->status(), "reading project index");
+  if (!it->Valid() || !it->key().starts_with(prefix)) {
+    return absl::DataLossError(absl::StrCat("no index entry for ", std::string(project_id), "@", version));
+  }
+  auto first_version = DecodeStreamKeyVersion(ToView(it->key()));
+  if (!first_version.ok()) return first_version.status();
+  auto chunk = DecodeStreamChunk(ToView(it->value()));
+  if (!chunk.ok()) return chunk.status();
+  if (version >= *first_version + chunk->event_ids.size()) {
+    return absl::DataLossError(absl::StrCat("no index entry for ", std::string(project_id), "@", version));
+  }
+  const uint64_t position = chunk->first_position + (version - *first_version);
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), log_cf_, LogKey(position), &value);
+  if (!s.ok()) return FromRocks(s, absl::StrCat("reading position ", position));
+  EventRecord record;
+  if (absl::Status d = DecodeRecord(value, false, &record); !d.ok()) return d;
+  return record;
+}
+
+absl::Status RocksEventLog::ReadPositions(uint64_t first, uint64_t count, bool backwards,
+                                          const ReadLimits& limits,
+                                          std::vector<EventRecord>* out) {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
+  size_t bytes = 0;
+  for (const auto& r : *out) bytes += PageBytes(r);
+  uint64_t expected = first;
+  it->Seek(LogKey(first));
+  for (uint64_t n = 0; n < count && !PageFull(*out, bytes, limits); ++n) {
+    if (!it->Valid()) break;
+    auto pos = DecodeLogKey(ToView(it->key()));
+    if (!pos.ok()) return pos.status();
+    if (*pos != expected) {
+      return absl::DataLossError(absl::StrCat("log is missing position ", expected));
+    }
+    EventRecord record;
+    if (absl::Status s = DecodeRecord(ToView(it->value()), limits.verify_hashes, &record);
+        !s.ok()) {
+      return s;
+    }
+    bytes += PageBytes(record);
+    out->push_back(std::move(record));
+    if (backwards) {
+      if (expected == 1) break;
+      --expected;
+      it->Prev();
+    } else {
+      ++expected;
+      it->Next();
+    }
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "reading the log");
+  if (out->empty() && count > 0) {
+    return absl::DataLossError(absl::StrCat("log is missing position ", first));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RocksEventLog::ReadStream(std::string_view project_id, uint64_t from_version,
+                                       ReadDirection direction, const ReadLimits& limits,
+                                       std::vector<EventRecord>* out) {
+  out->clear();
+  absl::ReaderMutexLock db_lock(&db_mu_);
+  if (!db_) return absl::UnavailableError("event log is closed");
+  const std::string prefix = StreamKeyPrefix(project_id);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
+  const bool backwards = direction == ReadDirection::kBackwards;
+  uint64_t want = from_version;
+  if (!backwards && want == 0) want = 1;
+  if (backwards && want == 0) want = std::numeric_limits<uint64_t>::max();
+
+  it->SeekForPrev(StreamKey(project_id, want));
+  if (!it->Valid() || !it->key().starts_with(prefix)) {
+    // Nothing at or before `want`: either the project is unknown or `want` precedes it.
+    it->Seek(prefix);
+    if (!it->status().ok()) return FromRocks(it->status(), "reading project index");
+    if (!it->Valid() || !it->key().starts_with(prefix)) {
+      return absl::NotFoundError(absl::StrCat("project ", std::string(project_id), " has no events"));
+    }
+    if (backwards) return absl::OkStatus();
+  }
+  while (it->Valid() && it->key().starts_with(prefix) && out->size() < limits.max_count) {
+    auto first_version = DecodeStreamKeyVersion(ToView(it->key()));
+    if (!first_version.ok()) return first_version.status();
+    auto chunk = DecodeStreamChunk(ToView(it->value()));
+    if (!chunk.ok()) return chunk.status();
+    const uint64_t last_version = *first_version + chunk->event_ids.size() - 1;
+    if (!backwards) {
+      if (want <= last_version) {
+        const uint64_t start = std::max(want, *first_version);
+        const uint64_t count = last_version - start + 1;
+        const size_t before = out->size();
+        if (absl::Status s = ReadPositions(chunk->first_position + (start - *first_version),
+                                           count, false, limits, out);
+            !s.ok()) {
+          return s;
+        }
+        want = start + (out->size() - before);
+        if (want <= last_version) break;  // Page full.
+      }
+      it->Next();
+    } else {
+      const uint64_t start = std::min(want, last_version);
+      const uint64_t count = start - *first_version + 1;
+      const size_t before = out->size();
+      if (absl::Status s = ReadPositions(chunk->first_position + (start - *first_version), count,
+                                         true, limits, out);
+          !s.ok()) {
+        return s;
+      }
+      const uint64_t read = out->size() - before;
+      if (read < count) break;  // Page full.
+      want = *first_version - 1;
+      it->Prev();
+    }
+    size_t bytes = 0;
+    for (const auto& r : *out) bytes += PageBytes(r);
+    if (PageFull(*out, bytes, limits)) break;
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "reading project index");
+  return absl::OkStatus();
+}
+
+absl::Status RocksEventLog::ReadAll(uint64_t from_position, const ReadLimits& limits,
+                                    std::vector<EventRecord>* out) {
+  out->clear();
+  absl::ReaderMutexLock db_lock(&db_mu_);
+  if (!db_) return absl::UnavailableError("event log is closed");
+  const uint64_t first = std::max<uint64_t>(from_position, 1);
+  const uint64_t last = last_position_.load(std::memory_order_acquire);
+  if (first > last) return absl::OkStatus();
+  return ReadPositions(first, last - first + 1, false, limits, out);
+}
+
+absl::StatusOr<uint64_t> RocksEventLog::StreamVersion(std::string_view project_id) {
+  absl::ReaderMutexLock db_lock(&db_mu_);
+  if (!db_) return absl::UnavailableError("event log is closed");
+  const std::string prefix = StreamKeyPrefix(project_id);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
+  it->SeekForPrev(StreamKey(project_id, std::numeric_limits<uint64_t>::max()));
+  if (!it->status().ok()) return FromRocks(it->status(), "reading project index");
+  if (!it->Valid() || !it->key().starts_with(prefix)) return 0;
+  auto first_version = DecodeStreamKeyVersion(ToView(it->key()));
+  if (!first_version.ok()) return first_version.status();
+  auto chunk = DecodeStreamChunk(ToView(it->value()));
+  if (!chunk.ok()) return chunk.status();
+  return *first_version + chunk->event_ids.size() - 1;
+}
+
+uint64_t RocksEventLog::LastPosition() { return last_position_.load(std::memory_order_acquire); }
+
+void RocksEventLog::AddCommitListener(CommitListener* listener) {
+  absl::MutexLock lock(&listeners_mu_);
+  listeners_.push_back(listener);
+}
+
+void RocksEventLog::RemoveCommitListener(CommitListener* listener) {
+  absl::MutexLock lock(&listeners_mu_);
+  listeners_.erase(std::remove(listeners_.begin(), listeners_.end(), listener), listeners_.end());
+}
+
+absl::Status RocksEventLog::FlushForTesting() {
+  absl::ReaderMutexLock db_lock(&db_mu_);
+  if (!db_) return absl::UnavailableError("event log is closed");
+  rocksdb::FlushOptions fo;
+  return FromRocks(db_->Flush(fo, {log_cf_, streams_cf_}), "flushing");
+}
+
+absl::Status RocksEventLog::Close() {
+  {
+    absl::MutexLock lock(&queue_mu_);
+    closed_ = true;
+    // Appends queued before the close are still committed by the active writer.
+    queue_mu_.Await(absl::Condition(
+        +[](bool* active) { return !*active; }, &writer_active_));
+  }
+  absl::MutexLock lock(&db_mu_);
+  if (!db_) return absl::OkStatus();
+  absl::Status status;
+  for (rocksdb::ColumnFamilyHandle* h : handles_) {
+    if (absl::Status s = FromRocks(db_->DestroyColumnFamilyHandle(h), "closing"); status.ok()) {
+      status = s;
+    }
+  }
+  handles_.clear();
+  log_cf_ = streams_cf_ = nullptr;
+  if (absl::Status s = FromRocks(db_->Close(), "closing"); status.ok()) status = s;
+  db_.reset();
+  return status;
+}
+
+}  // namespace accord::storage
