@@ -1,0 +1,33 @@
+// Stateless checks of a domain event's payload: required fields, formats and ranges.
+// Pure functions over protobuf messages; no gRPC, no storage. Rules that need the
+// project's state (lifecycle, references) belong to the domain rules module, not here.
+#ifndef ACCORD_SERVER_DOMAIN_EVENT_VALIDATION_H_
+#define ACCORD_SERVER_DOMAIN_EVENT_VALIDATION_H_
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "accord/v1/events.pb.h"
+
+namespace accord::domain {
+
+// The schema version written for each event type today. Bump it (and add an upcaster)
+// when an event's meaning or shape changes incompatibly.
+inline constexpr uint32_t kCurrentSchemaVersion = 1;
+
+// True for ids used as keys and bus subject tokens: [A-Za-z0-9_-]{1,64}.
+bool IsValidId(std::string_view id);
+
+// The event type of a payload: the name of its oneof field ("status_updated"), or empty
+// when none is set.
+std::string EventTypeOf(const accord::v1::EventPayload& payload);
+
+// INVALID_ARGUMENT naming the field (prefixed with `field_path`, e.g. "events[2].payload")
+// and the rule broken; OK otherwise.
+absl::Status ValidatePayload(const accord::v1::EventPayload& payload,
+                             std::string_view field_path);
+
+}  // namespace accord::domain
+
+#endif  // ACCORD_SERVER_DOMAIN_EVENT_VALIDATION_H_
