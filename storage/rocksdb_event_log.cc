@@ -174,8 +174,8 @@ absl::Status RocksEventLog::OpenDb() {
 }
 
 absl::Status RocksEventLog::LoadLogTail() {
+  absl::MutexLock lock(&writer_mu_);  // Lock order: writer_mu_, then db_mu_.
   absl::ReaderMutexLock db_lock(&db_mu_);
-  absl::MutexLock lock(&writer_mu_);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
   it->SeekToLast();
   if (!it->status().ok()) return FromRocks(it->status(), "reading the log's tail");

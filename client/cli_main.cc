@@ -1,0 +1,272 @@
+// accord: the command-line client. `accord --help` lists the subcommands.
+//
+// Exit codes: 0 success; 2 bad usage or input; 3 server unreachable or unavailable;
+// 4 not found; 5 conflict (wrong expected version, rule or idempotency violation);
+// 6 rejected as invalid by the server; 1 any other error. Errors print one line:
+// "accord: CODE: message".
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "client/accord_client.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace {
+
+using accord::client::AccordClient;
+using accord::client::ClientOptions;
+
+int ExitCodeFor(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kOk: return 0;
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded: return 3;
+    case absl::StatusCode::kNotFound: return 4;
+    case absl::StatusCode::kAborted:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kAlreadyExists: return 5;
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kOutOfRange:
+    case absl::StatusCode::kResourceExhausted: return 6;
+    default: return 1;
+  }
+}
+
+int Fail(const absl::Status& status) {
+  std::cerr << "accord: " << absl::StatusCodeToString(status.code()) << ": "
+            << status.message() << "\n";
+  return ExitCodeFor(status.code());
+}
+
+int UsageError(const std::string& message) {
+  std::cerr << "accord: " << message << "\n";
+  return 2;
+}
+
+std::string ToJson(const google::protobuf::Message& m, bool pretty = false) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.add_whitespace = pretty;
+  std::string out;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, options);
+  if (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+std::string FormatTime(const google::protobuf::Timestamp& t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ",
+                          absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos()),
+                          absl::UTCTimeZone());
+}
+
+void PrintEvent(const accord::v1::RecordedEvent& e, bool json) {
+  if (json) {
+    std::cout << ToJson(e) << std::endl;
+    return;
+  }
+  std::cout << "#" << e.position() << "  " << e.project_id() << "@" << e.version() << "  "
+            << e.event_type() << "  " << FormatTime(e.recorded_at()) << "  "
+            << e.actor().principal() << (e.actor().role().empty() ? "" : "/")
+            << e.actor().role() << "  "
+            << (e.visibility() == accord::v1::VISIBILITY_CLIENT ? "client" : "internal") << "  "
+            << ToJson(e.payload()) << std::endl;
+}
+
+absl::StatusOr<std::string> ReadInput(const std::string& path) {
+  std::stringstream buffer;
+  if (path == "-") {
+    buffer << std::cin.rdbuf();
+  } else {
+    std::ifstream in(path);
+    if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
+    buffer << in.rdbuf();
+  }
+  return buffer.str();
+}
+
+// Accepts an AppendRequest, a JSON array of ProposedEvents, one ProposedEvent, or a bare
+// EventPayload ({"status_updated": {...}}), in the protobuf JSON mapping.
+absl::StatusOr<accord::v1::AppendRequest> ParseAppendJson(const std::string& text) {
+  google::protobuf::util::JsonParseOptions options;
+  accord::v1::AppendRequest request;
+  const size_t first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return absl::InvalidArgumentError("the JSON input is empty");
+  std::string error;
+  if (text[first] == '[') {
+    auto s = google::protobuf::util::JsonStringToMessage("{\"events\":" + text + "}", &request,
+                                                         options);
+    if (s.ok()) return request;
+    return absl::InvalidArgumentError(absl::StrCat("not an array of events: ", s.ToString()));
+  }
+  auto s = google::protobuf::util::JsonStringToMessage(text, &request, options);
+  if (s.ok() && request.events_size() > 0) return request;
+  error = s.ToString();
+  accord::v1::ProposedEvent event;
+  if (google::protobuf::util::JsonStringToMessage(text, &event, options).ok() &&
+      event.has_payload()) {
+    request.Clear();
+    *request.add_events() = event;
+    return request;
+  }
+  accord::v1::EventPayload payload;
+  if (google::protobuf::util::JsonStringToMessage(text, &payload, options).ok() &&
+      payload.event_case() != accord::v1::EventPayload::EVENT_NOT_SET) {
+    request.Clear();
+    *request.add_events()->mutable_payload() = payload;
+    return request;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "expected an AppendRequest, an array of events, an event or a payload in protobuf "
+      "JSON (", error, ")"));
+}
+
+absl::Status SetExpectedVersion(const std::string& text, accord::v1::ExpectedVersion* out) {
+  uint64_t exact = 0;
+  if (text.empty() || text == "any") {
+    out->mutable_any();
+  } else if (text == "no_stream") {
+    out->mutable_no_stream();
+  } else if (text == "stream_exists") {
+    out->mutable_stream_exists();
+  } else if (absl::SimpleAtoi(text, &exact)) {
+    out->set_exact(exact);
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--expected-version must be any, no_stream, stream_exists or a number, got ", text));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"accord: command-line client for the Accord event store"};
+  app.require_subcommand(1);
+  ClientOptions options;
+  app.add_option("--target", options.target, "server address HOST:PORT ($ACCORD_TARGET)")
+      ->capture_default_str();
+  app.add_option("--actor", options.actor, "principal recorded on appended events");
+  app.add_option("--role", options.role, "role recorded on appended events");
+
+  // append
+  auto* append = app.add_subcommand("append", "append events to a project from JSON");
+  std::string project, json_path, expected = "any";
+  append->add_option("PROJECT", project, "project id")->required();
+  append->add_option("--json", json_path, "file with the events in protobuf JSON, or - for stdin")
+      ->required();
+  append->add_option("--expected-version", expected,
+                     "any, no_stream, stream_exists or the exact current version");
+
+  // read
+  auto* read = app.add_subcommand("read", "print a project's events");
+  uint64_t from = 0, max_count = 0;
+  bool backwards = false, json = false;
+  read->add_option("PROJECT", project, "project id")->required();
+  read->add_option("--from", from, "first version (inclusive)");
+  read->add_option("--max", max_count, "at most this many events");
+  read->add_flag("--backwards", backwards, "newest first");
+  read->add_flag("--json", json, "one JSON object per line");
+
+  auto* read_all = app.add_subcommand("read-all", "print the global log in commit order");
+  read_all->add_option("--from", from, "first position (inclusive)");
+  read_all->add_option("--max", max_count, "at most this many events");
+  read_all->add_flag("--json", json, "one JSON object per line");
+
+  auto* tail = app.add_subcommand("tail", "follow new events live (Ctrl-C to stop)");
+  bool all = false, from_start = false;
+  tail->add_option("PROJECT", project, "project id (or --all)");
+  tail->add_flag("--all", all, "every project");
+  tail->add_flag("--from-start", from_start, "print the history first, then follow");
+  tail->add_option("--from", from, "start at this version (project) or position (--all)");
+  tail->add_flag("--json", json, "one JSON object per line");
+
+  auto* health = app.add_subcommand("health", "check that the server is serving");
+  auto* info = app.add_subcommand("info", "show the server's version and durability mode");
+
+  CLI11_PARSE(app, argc, argv);
+  AccordClient client(options);
+
+  if (*append) {
+    auto text = ReadInput(json_path);
+    if (!text.ok()) return UsageError(std::string(text.status().message()));
+    auto request = ParseAppendJson(*text);
+    if (!request.ok()) return UsageError(std::string(request.status().message()));
+    request->set_project_id(project);
+    if (append->count("--expected-version") > 0 || !request->has_expected_version()) {
+      if (auto s = SetExpectedVersion(expected, request->mutable_expected_version()); !s.ok()) {
+        return UsageError(std::string(s.message()));
+      }
+    }
+    for (auto& e : *request->mutable_events()) {
+      if (e.event_id().empty()) e.set_event_id(accord::client::NewEventId());
+    }
+    auto response = client.Append(*request);
+    if (!response.ok()) return Fail(response.status());
+    std::cout << (response->already_written() ? "already written: " : "appended: ") << project
+              << " versions " << response->first_version() << ".." << response->last_version()
+              << ", last position " << response->last_position() << std::endl;
+    return 0;
+  }
+  if (*read) {
+    accord::v1::ReadStreamRequest request;
+    request.set_project_id(project);
+    request.set_from_version(from);
+    request.set_max_count(max_count);
+    request.set_direction(backwards ? accord::v1::READ_DIRECTION_BACKWARDS
+                                    : accord::v1::READ_DIRECTION_FORWARDS);
+    absl::Status s = client.ReadStream(request, [&](const accord::v1::RecordedEvent& e) {
+      PrintEvent(e, json);
+      return true;
+    });
+    return s.ok() ? 0 : Fail(s);
+  }
+  if (*read_all) {
+    accord::v1::ReadAllRequest request;
+    request.set_from_position(from);
+    request.set_max_count(max_count);
+    absl::Status s = client.ReadAll(request, [&](const accord::v1::RecordedEvent& e) {
+      PrintEvent(e, json);
+      return true;
+    });
+    return s.ok() ? 0 : Fail(s);
+  }
+  if (*tail) {
+    if (all == !project.empty()) return UsageError("tail: give a PROJECT or --all");
+    accord::v1::SubscribeRequest request;
+    request.set_project_id(project);
+    if (from > 0) {
+      if (all) request.set_from_position(from); else request.set_from_version(from);
+    } else if (!from_start) {
+      request.set_from_end(true);
+    }
+    absl::Status s = client.Subscribe(request, [&](const accord::v1::SubscribeResponse& m) {
+      if (m.has_event()) PrintEvent(m.event(), json);
+      if (m.has_caught_up()) {
+        std::cerr << "-- live (caught up at position " << m.caught_up().position() << ") --"
+                  << std::endl;
+      }
+      return true;
+    });
+    return Fail(s.ok() ? absl::UnavailableError("server ended the stream") : s);
+  }
+  if (*health) {
+    absl::Status s = client.CheckHealth();
+    if (!s.ok()) return Fail(s);
+    std::cout << "SERVING" << std::endl;
+    return 0;
+  }
+  if (*info) {
+    auto server_info = client.GetServerInfo();
+    if (!server_info.ok()) return Fail(server_info.status());
+    std::cout << ToJson(*server_info, true) << std::endl;
+    return 0;
+  }
+  return 0;
+}
