@@ -1,0 +1,113 @@
+// The documented on-disk layout: key order, record round trips, hash verification.
+#include "storage/storage_format.h"
+
+#include <gtest/gtest.h>
+
+#include "storage/event_hash.h"
+#include "storage/event_id.h"
+
+namespace accord::storage {
+namespace {
+
+EventRecord SampleRecord() {
+  EventRecord r;
+  r.project_id = "acme-web";
+  r.version = 7;
+  r.position = 42;
+  r.event_id = *ParseEventId("0f8fad5b-d9cb-469f-a165-70867728950e");
+  r.event_type = "status_updated";
+  r.occurred_at = {1763800000, 123};
+  r.recorded_at = {1763800001, 456};
+  r.actor = {"alice", "manager"};
+  r.visibility = Visibility::kClient;
+  r.schema_version = 1;
+  r.correlation_id = "corr";
+  r.causation_id = "cause";
+  r.payload = std::string("\x12\x02\x08\x01", 4);
+  r.prev_hash.fill(7);
+  return r;
+}
+
+std::string Encode(EventRecord* r) {
+  const std::string envelope = EncodeEnvelope(*r);
+  r->hash = ChainHash(envelope, r->prev_hash, Sha256(r->payload));
+  return EncodeRecord(envelope, r->payload, r->prev_hash, r->hash);
+}
+
+TEST(StorageFormatTest, LogKeysSortInPositionOrder) {
+  EXPECT_LT(LogKey(1), LogKey(2));
+  EXPECT_LT(LogKey(255), LogKey(256));
+  EXPECT_LT(LogKey(0xffffffff), LogKey(0x100000000ull));
+  EXPECT_EQ(*DecodeLogKey(LogKey(123456789)), 123456789u);
+}
+
+TEST(StorageFormatTest, StreamKeysOfOneProjectNeverInterleaveWithAnother) {
+  // "a" + 0x00 sorts before "a-b" and "a0", so a prefix scan of "a" sees only "a".
+  EXPECT_LT(StreamKey("a", 0xffffffffffffffffull), StreamKey("a-b", 1));
+  EXPECT_LT(StreamKey("a", 0xffffffffffffffffull), StreamKey("a0", 1));
+  EXPECT_LT(StreamKey("a", 2), StreamKey("a", 10));
+  EXPECT_EQ(*DecodeStreamKeyVersion(StreamKey("proj", 77)), 77u);
+}
+
+TEST(StorageFormatTest, RecordRoundTripsEveryField) {
+  EventRecord in = SampleRecord();
+  const std::string bytes = Encode(&in);
+  EventRecord out;
+  ASSERT_TRUE(DecodeRecord(bytes, /*verify_hash=*/true, &out).ok());
+  EXPECT_EQ(out.project_id, in.project_id);
+  EXPECT_EQ(out.version, in.version);
+  EXPECT_EQ(out.position, in.position);
+  EXPECT_EQ(out.event_id, in.event_id);
+  EXPECT_EQ(out.event_type, in.event_type);
+  EXPECT_EQ(out.occurred_at, in.occurred_at);
+  EXPECT_EQ(out.recorded_at, in.recorded_at);
+  EXPECT_EQ(out.actor.principal, "alice");
+  EXPECT_EQ(out.actor.role, "manager");
+  EXPECT_EQ(out.visibility, Visibility::kClient);
+  EXPECT_EQ(out.correlation_id, "corr");
+  EXPECT_EQ(out.causation_id, "cause");
+  EXPECT_EQ(out.payload, in.payload);
+  EXPECT_EQ(out.prev_hash, in.prev_hash);
+  EXPECT_EQ(out.hash, in.hash);
+}
+
+TEST(StorageFormatTest, FlippedByteAnywhereFailsHashVerificationWithDataLoss) {
+  EventRecord in = SampleRecord();
+  const std::string bytes = Encode(&in);
+  for (size_t i = 1; i < bytes.size(); ++i) {
+    std::string damaged = bytes;
+    damaged[i] ^= 0x01;
+    EventRecord out;
+    absl::Status s = DecodeRecord(damaged, /*verify_hash=*/true, &out);
+    EXPECT_TRUE(absl::IsDataLoss(s)) << "byte " << i << ": " << s;
+  }
+}
+
+TEST(StorageFormatTest, TruncatedRecordIsDataLoss) {
+  EventRecord in = SampleRecord();
+  const std::string bytes = Encode(&in);
+  EventRecord out;
+  EXPECT_TRUE(absl::IsDataLoss(DecodeRecord(bytes.substr(0, bytes.size() - 1), false, &out)));
+}
+
+TEST(StorageFormatTest, StreamChunkRoundTrips) {
+  std::vector<EventId> ids = {*ParseEventId("0f8fad5b-d9cb-469f-a165-70867728950e"),
+                              *ParseEventId("7c9e6679-7425-40de-944b-e07fc1f90ae7")};
+  auto chunk = DecodeStreamChunk(EncodeStreamChunk(99, ids));
+  ASSERT_TRUE(chunk.ok());
+  EXPECT_EQ(chunk->first_position, 99u);
+  EXPECT_EQ(chunk->event_ids, ids);
+}
+
+TEST(EventIdTest, ParsesCanonicalUuidsAndRejectsOthers) {
+  auto id = ParseEventId("0F8FAD5B-D9CB-469F-A165-70867728950E");
+  ASSERT_TRUE(id.has_value());
+  EXPECT_EQ(FormatEventId(*id), "0f8fad5b-d9cb-469f-a165-70867728950e");
+  EXPECT_FALSE(ParseEventId("0f8fad5bd9cb469fa16570867728950e").has_value());
+  EXPECT_FALSE(ParseEventId("0f8fad5b-d9cb-469f-a165-70867728950").has_value());
+  EXPECT_FALSE(ParseEventId("0f8fad5b-d9cb-469f-a165-70867728950g").has_value());
+  EXPECT_FALSE(ParseEventId("").has_value());
+}
+
+}  // namespace
+}  // namespace accord::storage
