@@ -33,6 +33,7 @@ bool SubscriptionHub::Park(const std::shared_ptr<Subscriber>& subscriber,
   // A commit may have landed between the subscriber's read and this call: let the hub
   // thread look at it now rather than at the next commit.
   if (HasNewEvents(p)) commit_pending_ = true;
+  parked_changed_ = true;
   return true;
 }
 
@@ -57,13 +58,15 @@ void SubscriptionHub::Run() {
     for (const auto& [_, p] : parked_) next_heartbeat = std::min(next_heartbeat, p.heartbeat_at);
     mu_.AwaitWithDeadline(absl::Condition(
                               +[](SubscriptionHub* h) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-                                return h->commit_pending_ || h->stopping_;
+                                return h->commit_pending_ || h->parked_changed_ ||
+                                       h->stopping_;
                               },
                               this),
                           next_heartbeat);
     if (stopping_) break;
     const bool commits = commit_pending_;
     commit_pending_ = false;
+    parked_changed_ = false;
     const absl::Time now = absl::Now();
     for (auto it = parked_.begin(); it != parked_.end();) {
       const Parked& p = it->second;

@@ -83,6 +83,7 @@ class SubscriptionHub final : public storage::CommitListener {
   uint64_t last_position_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<std::string, uint64_t> last_versions_ ABSL_GUARDED_BY(mu_);
   bool commit_pending_ ABSL_GUARDED_BY(mu_) = false;
+  bool parked_changed_ ABSL_GUARDED_BY(mu_) = false;  // Recompute the next heartbeat.
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::atomic<uint64_t> max_buffered_bytes_{0};
   std::thread thread_;
