@@ -13,6 +13,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/env.h"
 #include "rocksdb/file_system.h"
+#include "rocksdb/listener.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
@@ -35,6 +36,19 @@ absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.IsNotFound()) return absl::NotFoundError(msg);
   return absl::InternalError(msg);
 }
+
+// RocksDB answers a full disk by recovering on its own: its SstFileManager polls free space
+// from a background thread every 5 s and resumes the DB, and until that succeeds DB::Resume()
+// returns Busy. The log resumes on the next append instead (CommitGroup), so automatic
+// recovery is switched off: one recovery path, and the first append once space is back
+// succeeds rather than failing with Busy for up to 5 s more.
+class ManualRecoveryOnly final : public rocksdb::EventListener {
+ public:
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason /*reason*/,
+                            rocksdb::Status /*bg_error*/, bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+};
 
 Timestamp Now() {
   const absl::Time now = absl::Now();
@@ -125,6 +139,7 @@ absl::Status RocksEventLog::OpenDb() {
   db_options.paranoid_checks = true;
   db_options.max_background_jobs = 2;
   db_options.bytes_per_sync = 1 << 20;
+  db_options.listeners.push_back(std::make_shared<ManualRecoveryOnly>());
   if (file_system_) {
     env_ = rocksdb::NewCompositeEnv(file_system_);
     db_options.env = env_.get();
