@@ -8,7 +8,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libabsl-dev libssl-dev
   libgtest-dev googletest libbenchmark-dev
-  libcli11-dev libspdlog-dev
+  libcli11-dev libspdlog-dev grpc-proto
 )
 
 missing=()

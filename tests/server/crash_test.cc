@@ -2,11 +2,7 @@
 // killed with SIGKILL mid-load, restarted on the same data directory, and every
 // acknowledged event must be there with equal bytes and an intact hash chain. Repeated
 // 20 rounds on one growing data directory.
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -19,56 +15,11 @@
 #include "absl/random/random.h"
 #include "absl/synchronization/mutex.h"
 #include "storage/event_log.h"
+#include "tests/server/server_process.h"
 #include "tests/server/test_server.h"
-
-extern char** environ;
 
 namespace accord::testing {
 namespace {
-
-// accordd as a child process on an ephemeral loopback port.
-class ServerProcess {
- public:
-  ServerProcess(const std::string& data_dir, const std::string& work_dir)
-      : port_file_(work_dir + "/port") {
-    ::unlink(port_file_.c_str());
-    std::vector<std::string> args = {ACCORDD_PATH, "--listen=127.0.0.1:0",
-                                     "--data_dir=" + data_dir, "--port_file=" + port_file_,
-                                     "--log_level=warn"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    const std::string log = work_dir + "/accordd.log";
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    EXPECT_EQ(posix_spawn(&pid_, ACCORDD_PATH, &actions, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
-    const absl::Time deadline = absl::Now() + absl::Seconds(20);
-    while (absl::Now() < deadline) {
-      std::ifstream in(port_file_);
-      if (in >> port_ && port_ > 0) break;
-      absl::SleepFor(absl::Milliseconds(5));
-    }
-    EXPECT_GT(port_, 0) << "accordd did not start; see " << log;
-  }
-  ~ServerProcess() { Kill(SIGKILL); }
-
-  void Kill(int signal) {
-    if (pid_ <= 0) return;
-    ::kill(pid_, signal);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-  std::string target() const { return absl::StrCat("127.0.0.1:", port_); }
-
- private:
-  std::string port_file_;
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
 
 struct Acked {
   std::string event_id;
