@@ -1,0 +1,244 @@
+// accord-echo-bench: the gRPC ceiling for single-event appends on this machine.
+//
+// Starts, in this process, a bare callback-API unary echo server (bench/echo.proto) on
+// 127.0.0.1:0 and drives it with the same closed-loop pattern as accord-bench: N clients,
+// each with one Echo RPC of a 300-byte payload in flight, spread over min(N, 4) channels,
+// the next RPC issued from the previous one's completion callback. Whatever accordd does
+// per Append (validation, hashing, RocksDB, fsync) comes on top of this cost, so
+// accord-bench's single-event rate divided by echo_rps says how much of the gRPC budget
+// the server keeps. The last line printed is `echo_rps: <integer>`.
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "bench/echo.grpc.pb.h"
+#include "grpcpp/channel.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+#include "grpcpp/support/channel_arguments.h"
+
+ABSL_FLAG(int, clients, 64, "concurrent clients, i.e. Echo RPCs in flight (1..4096)");
+ABSL_FLAG(int, seconds, 10, "measured duration in seconds (1..3600)");
+ABSL_FLAG(int, warmup_seconds, 1, "load before measuring starts, not counted (0..60)");
+ABSL_FLAG(int, message_bytes, 300, "payload bytes per request and response");
+ABSL_FLAG(int, channels, 0, "gRPC channels (TCP connections); 0 means min(clients, 4)");
+ABSL_FLAG(absl::Duration, rpc_deadline, absl::Seconds(10), "deadline of each Echo RPC");
+
+namespace {
+
+using accord::bench::Echo;
+using accord::bench::EchoMessage;
+
+constexpr size_t kMaxSamplesPerClient = 2'000'000;
+
+// The server does the least a unary handler can: copy the request into the response.
+class EchoService final : public Echo::CallbackService {
+  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* context,
+                                 const EchoMessage* request, EchoMessage* response) override {
+    *response->mutable_payload() = request->payload();
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+};
+
+class EchoRun {
+ public:
+  EchoRun(absl::Time measure_start, absl::Time measure_end, absl::Duration rpc_deadline,
+          int clients)
+      : measure_start_(measure_start),
+        measure_end_(measure_end),
+        rpc_deadline_(rpc_deadline),
+        clients_(clients) {}
+  absl::Time measure_start() const { return measure_start_; }
+  absl::Time measure_end() const { return measure_end_; }
+  absl::Duration rpc_deadline() const { return rpc_deadline_; }
+  void ClientFinished() {
+    absl::MutexLock lock(&mu_);
+    ++finished_;
+  }
+  bool WaitAllFinished(absl::Time deadline) {
+    absl::MutexLock lock(&mu_);
+    auto all = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return finished_ == clients_; };
+    return mu_.AwaitWithDeadline(absl::Condition(&all), deadline);
+  }
+
+ private:
+  const absl::Time measure_start_;
+  const absl::Time measure_end_;
+  const absl::Duration rpc_deadline_;
+  const int clients_;
+  absl::Mutex mu_;
+  int finished_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// One closed-loop client; its counters are touched only by its own completion chain and
+// read by the main thread after the run finished.
+class EchoClient {
+ public:
+  EchoClient(EchoRun* run, Echo::Stub* stub, int message_bytes) : run_(run), stub_(stub) {
+    request_.set_payload(std::string(message_bytes, 'e'));
+  }
+  void Start() { Issue(); }
+
+  uint64_t requests = 0;
+  uint64_t errors = 0;
+  std::string first_error;
+  std::vector<uint32_t> latency_us;
+
+ private:
+  void Issue() {
+    context_ = std::make_unique<grpc::ClientContext>();
+    context_->set_deadline(absl::ToChronoTime(absl::Now() + run_->rpc_deadline()));
+    response_.Clear();
+    sent_at_ = absl::Now();
+    stub_->async()->Echo(context_.get(), &request_, &response_,
+                         [this](grpc::Status status) { OnDone(status); });
+  }
+  void OnDone(const grpc::Status& status) {
+    const absl::Time now = absl::Now();
+    if (!status.ok()) {
+      ++errors;
+      if (first_error.empty()) first_error = status.error_message();
+      run_->ClientFinished();
+      return;
+    }
+    if (now >= run_->measure_start() && now < run_->measure_end()) {
+      ++requests;
+      if (latency_us.size() < kMaxSamplesPerClient) {
+        latency_us.push_back(static_cast<uint32_t>(
+            std::min<int64_t>(absl::ToInt64Microseconds(now - sent_at_), UINT32_MAX)));
+      }
+    }
+    if (now >= run_->measure_end()) {
+      run_->ClientFinished();
+      return;
+    }
+    Issue();
+  }
+
+  EchoRun* const run_;
+  Echo::Stub* const stub_;
+  EchoMessage request_;
+  EchoMessage response_;
+  std::unique_ptr<grpc::ClientContext> context_;
+  absl::Time sent_at_;
+};
+
+uint32_t Percentile(std::vector<uint32_t>& v, double q) {
+  if (v.empty()) return 0;
+  size_t k = static_cast<size_t>(q * static_cast<double>(v.size() - 1));
+  std::nth_element(v.begin(), v.begin() + k, v.end());
+  return v[k];
+}
+
+int Run() {
+  const int clients = absl::GetFlag(FLAGS_clients);
+  const int seconds = absl::GetFlag(FLAGS_seconds);
+  const int warmup = absl::GetFlag(FLAGS_warmup_seconds);
+  const int message_bytes = absl::GetFlag(FLAGS_message_bytes);
+  int channels = absl::GetFlag(FLAGS_channels);
+  if (clients < 1 || clients > 4096 || seconds < 1 || seconds > 3600 || warmup < 0 ||
+      warmup > 60 || message_bytes < 0 || message_bytes > (1 << 20) || channels < 0 ||
+      channels > 256) {
+    std::fprintf(stderr, "accord-echo-bench: a flag is out of range (see --help)\n");
+    return 2;
+  }
+  if (channels == 0) channels = std::min(clients, 4);
+
+  EchoService service;
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || port == 0) {
+    std::fprintf(stderr, "accord-echo-bench: could not start the echo server\n");
+    return 1;
+  }
+  const std::string target = absl::StrCat("127.0.0.1:", port);
+
+  // One TCP connection per channel, as in accord-bench.
+  std::vector<std::shared_ptr<grpc::Channel>> channel_list;
+  std::vector<std::unique_ptr<Echo::Stub>> stubs;
+  for (int c = 0; c < channels; ++c) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    channel_list.push_back(
+        grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
+    if (!channel_list.back()->WaitForConnected(
+            absl::ToChronoTime(absl::Now() + absl::Seconds(5)))) {
+      std::fprintf(stderr, "accord-echo-bench: channel %d could not connect\n", c);
+      return 1;
+    }
+    stubs.push_back(Echo::NewStub(channel_list.back()));
+  }
+  std::printf("echo server on %s (in-process); %d clients over %d channels, %d-byte "
+              "messages, %ds warm-up + %ds measured\n",
+              target.c_str(), clients, channels, message_bytes, warmup, seconds);
+  std::fflush(stdout);
+
+  const absl::Duration rpc_deadline = absl::GetFlag(FLAGS_rpc_deadline);
+  const absl::Time measure_start = absl::Now() + absl::Seconds(warmup);
+  const absl::Time measure_end = measure_start + absl::Seconds(seconds);
+  EchoRun run(measure_start, measure_end, rpc_deadline, clients);
+  std::vector<std::unique_ptr<EchoClient>> client_list;
+  for (int i = 0; i < clients; ++i) {
+    client_list.push_back(
+        std::make_unique<EchoClient>(&run, stubs[i % channels].get(), message_bytes));
+  }
+  for (auto& client : client_list) client->Start();
+  if (!run.WaitAllFinished(measure_end + rpc_deadline + absl::Seconds(5))) {
+    std::fprintf(stderr, "accord-echo-bench: in-flight requests did not drain; aborting\n");
+    std::fflush(stdout);
+    std::_Exit(1);
+  }
+
+  uint64_t requests = 0;
+  uint64_t errors = 0;
+  std::string first_error;
+  std::vector<uint32_t> latency;
+  for (auto& client : client_list) {
+    requests += client->requests;
+    errors += client->errors;
+    if (first_error.empty()) first_error = client->first_error;
+    latency.insert(latency.end(), client->latency_us.begin(), client->latency_us.end());
+  }
+  server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+  server->Wait();
+
+  std::printf("requests: %llu\n", static_cast<unsigned long long>(requests));
+  std::printf("errors: %llu%s%s\n", static_cast<unsigned long long>(errors),
+              first_error.empty() ? "" : " first: ", first_error.c_str());
+  const uint32_t p50 = Percentile(latency, 0.50);
+  const uint32_t p99 = Percentile(latency, 0.99);
+  const uint32_t p999 = Percentile(latency, 0.999);
+  std::printf("latency_us per request: p50 %u p99 %u p999 %u\n", p50, p99, p999);
+  std::printf("echo_rps: %llu\n", static_cast<unsigned long long>(
+                                      static_cast<double>(requests) / seconds));
+  std::fflush(stdout);
+  return errors == 0 && requests > 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("accord-echo-bench --clients=64 --seconds=10");
+  absl::ParseCommandLine(argc, argv);
+  return Run();
+}
