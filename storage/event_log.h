@@ -5,7 +5,7 @@
 // request; versions and positions never change once acknowledged.
 //
 // Thread-safety: every method may be called from any thread concurrently. Appends are
-// group-committed: callers enqueue, one writer at a time drains the queue into a single
+// group-committed: callers enqueue, a writer takes everything queued into a single
 // batch and a single sync, then runs the callbacks. Reads do not block appends.
 //
 // Implementations: RocksEventLog (embedded default, storage/rocksdb_event_log.h). The
@@ -75,8 +75,8 @@ class EventLog {
   virtual ~EventLog() = default;
 
   // Appends `batch` and calls `done` exactly once, after the events are durable (per the
-  // log's Durability) or with the error that stopped them. `done` may run on the calling
-  // thread before AppendAsync returns, or on another appender's thread.
+  // log's Durability) or with the error that stopped them. `done` runs on the log's
+  // writer thread (on the calling thread if the log is closed): keep it short.
   //
   // Errors: ABORTED (expected version not met; the message names the current version),
   // FAILED_PRECONDITION (an event id already written with other content, or a partial

@@ -119,6 +119,7 @@ absl::StatusOr<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(
   std::unique_ptr<RocksEventLog> log(new RocksEventLog(options, std::move(file_system)));
   if (absl::Status s = log->OpenDb(); !s.ok()) return s;
   if (absl::Status s = log->LoadLogTail(); !s.ok()) return s;
+  log->writer_ = std::thread([raw = log.get()] { raw->WriterLoop(); });
   return log;
 }
 
@@ -215,32 +216,27 @@ void RocksEventLog::AppendAsync(AppendBatch batch, AppendCallback done) {
   auto pending = std::make_unique<PendingAppend>();
   pending->batch = std::move(batch);
   pending->done = std::move(done);
-  bool closed = false;
   {
     absl::MutexLock lock(&queue_mu_);
-    closed = closed_;
-    if (!closed) {
+    if (!closed_) {
       queue_.push_back(std::move(pending));
-      if (writer_active_) return;  // The active writer will pick it up.
-      writer_active_ = true;
+      return;  // The writer thread wakes on the non-empty queue.
     }
   }
-  if (closed) {
-    std::move(pending->done)(absl::UnavailableError("event log is closed"));
-    return;
-  }
-  DrainQueue();
+  std::move(pending->done)(absl::UnavailableError("event log is closed"));
 }
 
-void RocksEventLog::DrainQueue() {
+void RocksEventLog::WriterLoop() {
   for (;;) {
     std::vector<std::unique_ptr<PendingAppend>> group;
     {
       absl::MutexLock lock(&queue_mu_);
-      if (queue_.empty()) {
-        writer_active_ = false;
-        return;
-      }
+      queue_mu_.Await(absl::Condition(
+          +[](RocksEventLog* log) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return !log->queue_.empty() || log->closed_;
+          },
+          this));
+      if (queue_.empty()) return;  // Closed and drained.
       // Take a prefix of the queue up to the group byte cap (at least one append).
       size_t bytes = 0, take = 0;
       while (take < queue_.size()) {
@@ -266,11 +262,13 @@ void RocksEventLog::DrainQueue() {
         }
       }
     }
-    for (auto& p : group) std::move(p->done)(std::move(p->result));
+    // Listeners first: by the time an appender hears "done", every listener has heard
+    // of the commit.
     if (!notice.streams.empty()) {
       absl::ReaderMutexLock lock(&listeners_mu_);
       for (CommitListener* l : listeners_) l->OnCommit(notice);
     }
+    for (auto& p : group) std::move(p->done)(std::move(p->result));
   }
 }
 
@@ -701,11 +699,9 @@ absl::Status RocksEventLog::FlushForTesting() {
 absl::Status RocksEventLog::Close() {
   {
     absl::MutexLock lock(&queue_mu_);
-    closed_ = true;
-    // Appends queued before the close are still committed by the active writer.
-    queue_mu_.Await(absl::Condition(
-        +[](bool* active) { return !*active; }, &writer_active_));
+    closed_ = true;  // New appends are refused; queued ones are still committed.
   }
+  if (writer_.joinable()) writer_.join();
   absl::MutexLock lock(&db_mu_);
   if (!db_) return absl::OkStatus();
   absl::Status status;

@@ -5,10 +5,10 @@
 // (an unacknowledged write cut short) is dropped, corruption anywhere before it fails the
 // open with DATA_LOSS instead of silently truncating the log.
 //
-// Group commit: AppendAsync enqueues; if no writer is active the calling thread becomes
-// the writer and drains the queue (validation, version/position assignment, hashing of
-// envelopes, one batch, one sync, callbacks) until it is empty. No dedicated thread and
-// no hand-off when the log is idle.
+// Group commit: AppendAsync only enqueues. One writer thread takes everything queued
+// (up to a byte cap) as a group: version checks, version/position assignment, envelope
+// hashing, one WriteBatch, one sync, then the callbacks. Callers' threads (gRPC's few
+// callback threads) never block on the disk.
 //
 // Per-project state (current version, last hash, event ids for idempotency) is kept in
 // memory by the writer and loaded from the "streams" column family on first use after
@@ -21,6 +21,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -75,7 +76,7 @@ class RocksEventLog final : public EventLog {
   absl::Status OpenDb();
   absl::Status LoadLogTail();
 
-  void DrainQueue();
+  void WriterLoop();
   void CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& group)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   absl::StatusOr<StreamState*> LoadStream(const std::string& project_id)
@@ -102,7 +103,6 @@ class RocksEventLog final : public EventLog {
 
   absl::Mutex queue_mu_;
   std::vector<std::unique_ptr<PendingAppend>> queue_ ABSL_GUARDED_BY(queue_mu_);
-  bool writer_active_ ABSL_GUARDED_BY(queue_mu_) = false;
   bool closed_ ABSL_GUARDED_BY(queue_mu_) = false;
 
   // Held by the one draining writer; guards what only the writer changes.
@@ -114,6 +114,7 @@ class RocksEventLog final : public EventLog {
   bool needs_resume_ ABSL_GUARDED_BY(writer_mu_) = false;
 
   std::atomic<uint64_t> last_position_{0};
+  std::thread writer_;  // Runs WriterLoop from Open until Close.
 
   absl::Mutex listeners_mu_;
   std::vector<CommitListener*> listeners_ ABSL_GUARDED_BY(listeners_mu_);
