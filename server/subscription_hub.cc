@@ -47,7 +47,9 @@ void SubscriptionHub::OnCommit(const storage::CommitNotice& notice) {
   absl::MutexLock lock(&mu_);
   last_position_ = notice.last_position;
   for (const auto& [project_id, version] : notice.streams) last_versions_[project_id] = version;
-  commit_pending_ = true;
+  // Wake the hub thread only if someone waits: with no parked subscriber a commit costs
+  // the committing thread a map update and no context switch.
+  if (!parked_.empty()) commit_pending_ = true;
 }
 
 void SubscriptionHub::Run() {

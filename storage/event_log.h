@@ -75,8 +75,8 @@ class EventLog {
   virtual ~EventLog() = default;
 
   // Appends `batch` and calls `done` exactly once, after the events are durable (per the
-  // log's Durability) or with the error that stopped them. `done` runs on the log's
-  // writer thread (on the calling thread if the log is closed): keep it short.
+  // log's Durability) or with the error that stopped them. `done` runs on a thread of
+  // the log's (on the calling thread if the log is closed): keep it short.
   //
   // Errors: ABORTED (expected version not met; the message names the current version),
   // FAILED_PRECONDITION (an event id already written with other content, or a partial

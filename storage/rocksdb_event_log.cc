@@ -120,6 +120,7 @@ absl::StatusOr<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(
   if (absl::Status s = log->OpenDb(); !s.ok()) return s;
   if (absl::Status s = log->LoadLogTail(); !s.ok()) return s;
   log->writer_ = std::thread([raw = log.get()] { raw->WriterLoop(); });
+  log->completer_ = std::thread([raw = log.get()] { raw->CompletionLoop(); });
   return log;
 }
 
@@ -236,7 +237,11 @@ void RocksEventLog::WriterLoop() {
             return !log->queue_.empty() || log->closed_;
           },
           this));
-      if (queue_.empty()) return;  // Closed and drained.
+      if (queue_.empty()) {  // Closed and drained.
+        absl::MutexLock done_lock(&completion_mu_);
+        writer_done_ = true;
+        return;
+      }
       // Take a prefix of the queue up to the group byte cap (at least one append).
       size_t bytes = 0, take = 0;
       while (take < queue_.size()) {
@@ -268,7 +273,29 @@ void RocksEventLog::WriterLoop() {
       absl::ReaderMutexLock lock(&listeners_mu_);
       for (CommitListener* l : listeners_) l->OnCommit(notice);
     }
-    for (auto& p : group) std::move(p->done)(std::move(p->result));
+    // The callbacks complete RPCs, which costs socket writes: run them on the completion
+    // thread so this thread goes straight back to the disk with the next group.
+    absl::MutexLock lock(&completion_mu_);
+    completions_.push_back(std::move(group));
+  }
+}
+
+void RocksEventLog::CompletionLoop() {
+  for (;;) {
+    std::deque<std::vector<std::unique_ptr<PendingAppend>>> groups;
+    {
+      absl::MutexLock lock(&completion_mu_);
+      completion_mu_.Await(absl::Condition(
+          +[](RocksEventLog* log) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return !log->completions_.empty() || log->writer_done_;
+          },
+          this));
+      if (completions_.empty()) return;  // The writer has exited and all is delivered.
+      groups.swap(completions_);
+    }
+    for (auto& group : groups) {
+      for (auto& p : group) std::move(p->done)(std::move(p->result));
+    }
   }
 }
 
@@ -702,6 +729,7 @@ absl::Status RocksEventLog::Close() {
     closed_ = true;  // New appends are refused; queued ones are still committed.
   }
   if (writer_.joinable()) writer_.join();
+  if (completer_.joinable()) completer_.join();
   absl::MutexLock lock(&db_mu_);
   if (!db_) return absl::OkStatus();
   absl::Status status;

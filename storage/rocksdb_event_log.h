@@ -7,7 +7,8 @@
 //
 // Group commit: AppendAsync only enqueues. One writer thread takes everything queued
 // (up to a byte cap) as a group: version checks, version/position assignment, envelope
-// hashing, one WriteBatch, one sync, then the callbacks. Callers' threads (gRPC's few
+// hashing, one WriteBatch, one sync; a completion thread then runs the callbacks, in
+// commit order, while the writer starts on the next group. Callers' threads (gRPC's few
 // callback threads) never block on the disk.
 //
 // Per-project state (current version, last hash, event ids for idempotency) is kept in
@@ -19,6 +20,7 @@
 #define ACCORD_STORAGE_ROCKSDB_EVENT_LOG_H_
 
 #include <atomic>
+#include <deque>
 #include <memory>
 #include <string>
 #include <thread>
@@ -77,6 +79,7 @@ class RocksEventLog final : public EventLog {
   absl::Status LoadLogTail();
 
   void WriterLoop();
+  void CompletionLoop();
   void CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& group)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   absl::StatusOr<StreamState*> LoadStream(const std::string& project_id)
@@ -114,7 +117,13 @@ class RocksEventLog final : public EventLog {
   bool needs_resume_ ABSL_GUARDED_BY(writer_mu_) = false;
 
   std::atomic<uint64_t> last_position_{0};
-  std::thread writer_;  // Runs WriterLoop from Open until Close.
+  std::thread writer_;     // Runs WriterLoop from Open until Close.
+  std::thread completer_;  // Runs CompletionLoop: the append callbacks, in commit order.
+
+  absl::Mutex completion_mu_ ABSL_ACQUIRED_AFTER(queue_mu_);
+  std::deque<std::vector<std::unique_ptr<PendingAppend>>> completions_
+      ABSL_GUARDED_BY(completion_mu_);
+  bool writer_done_ ABSL_GUARDED_BY(completion_mu_) = false;
 
   absl::Mutex listeners_mu_;
   std::vector<CommitListener*> listeners_ ABSL_GUARDED_BY(listeners_mu_);

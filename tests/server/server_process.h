@@ -52,12 +52,14 @@ class ServerProcess {
   }
   ~ServerProcess() { Kill(SIGKILL); }
 
-  void Kill(int signal) {
-    if (pid_ <= 0) return;
+  // Sends `signal` and waits for the process; returns its wait status.
+  int Kill(int signal) {
+    if (pid_ <= 0) return -1;
     ::kill(pid_, signal);
     int status = 0;
     ::waitpid(pid_, &status, 0);
     pid_ = -1;
+    return status;
   }
   std::string target() const { return absl::StrCat("127.0.0.1:", port_); }
 
