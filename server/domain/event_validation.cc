@@ -1,153 +1,269 @@
 #include "server/domain/event_validation.h"
 
-#include <cstdio>
+#include <memory>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "accord/v1/options.pb.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/reflection.h"
 
 namespace accord::domain {
 namespace {
 
 using accord::v1::EventPayload;
+using accord::v1::FieldFormat;
+using google::protobuf::Descriptor;
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::Reflection;
 
-constexpr size_t kMaxNameBytes = 200;
-constexpr size_t kMaxTextBytes = 64 << 10;
+constexpr size_t kDefaultMaxTextBytes = 64 << 10;
 
-absl::Status Invalid(std::string_view path, std::string_view field, std::string_view rule) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(std::string(path), ".", std::string(field), ": ", std::string(rule)));
+// A field's constraints, read once from the catalog's field options.
+struct FieldRule {
+  const FieldDescriptor* field;
+  bool required;
+  FieldFormat format;
+  int64_t min, max;
+  bool ranged;
+  size_t max_bytes;
+};
+
+size_t DefaultMaxBytes(FieldFormat format) {
+  switch (format) {
+    case accord::v1::FIELD_FORMAT_ID: return 64;
+    case accord::v1::FIELD_FORMAT_DATE: return 10;
+    case accord::v1::FIELD_FORMAT_PRINCIPAL: return 256;
+    case accord::v1::FIELD_FORMAT_CURRENCY: return 3;
+    case accord::v1::FIELD_FORMAT_SHA256_HEX: return 64;
+    default: return kDefaultMaxTextBytes;
+  }
 }
 
-absl::Status Required(std::string_view path, std::string_view field, const std::string& value,
-                      size_t max_bytes = kMaxNameBytes) {
-  if (value.empty()) return Invalid(path, field, "is required");
-  if (value.size() > max_bytes) {
-    return Invalid(path, field, absl::StrCat("is ", value.size(), " bytes, over the ",
-                                             max_bytes, "-byte limit"));
+// Rules for every message type reachable from EventPayload, built on first use.
+class RuleTable {
+ public:
+  static const RuleTable& Get() {
+    static const RuleTable* table = new RuleTable();
+    return *table;
   }
-  return absl::OkStatus();
+  const std::vector<FieldRule>& For(const Descriptor* d) const { return rules_.at(d); }
+
+ private:
+  RuleTable() { Add(EventPayload::descriptor()); }
+  void Add(const Descriptor* d) {
+    if (rules_.contains(d)) return;
+    auto& rules = rules_[d];
+    for (int i = 0; i < d->field_count(); ++i) {
+      const FieldDescriptor* f = d->field(i);
+      const auto& o = f->options();
+      FieldRule r{f,
+                  o.GetExtension(accord::v1::required),
+                  o.GetExtension(accord::v1::format),
+                  o.GetExtension(accord::v1::min),
+                  o.GetExtension(accord::v1::max),
+                  false,
+                  0};
+      r.ranged = r.min != 0 || r.max != 0;
+      const uint32_t max_bytes = o.GetExtension(accord::v1::max_bytes);
+      r.max_bytes = max_bytes != 0 ? max_bytes : DefaultMaxBytes(r.format);
+      rules.push_back(r);
+    }
+    for (int i = 0; i < d->field_count(); ++i) {
+      if (d->field(i)->type() == FieldDescriptor::TYPE_MESSAGE) {
+        const Descriptor* sub = d->field(i)->message_type();
+        if (sub->file()->package() == "accord.v1") Add(sub);
+      }
+    }
+  }
+  absl::flat_hash_map<const Descriptor*, std::vector<FieldRule>> rules_;
+};
+
+absl::Status Invalid(const std::string& path, std::string_view rule) {
+  return absl::InvalidArgumentError(absl::StrCat(path, ": ", std::string(rule)));
 }
 
-absl::Status MaxBytes(std::string_view path, std::string_view field, const std::string& value,
-                      size_t max_bytes = kMaxTextBytes) {
-  if (value.size() > max_bytes) {
-    return Invalid(path, field, absl::StrCat("is ", value.size(), " bytes, over the ",
-                                             max_bytes, "-byte limit"));
+bool IsDigits(std::string_view s) {
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
   }
-  return absl::OkStatus();
-}
-
-absl::Status IdField(std::string_view path, std::string_view field, const std::string& value) {
-  if (!IsValidId(value)) {
-    return Invalid(path, field,
-                   absl::StrCat("must match [A-Za-z0-9_-]{1,64}, got \"",
-                                value.substr(0, 80), "\""));
-  }
-  return absl::OkStatus();
-}
-
-// Validates an optional ISO date "YYYY-MM-DD".
-bool ParseDate(const std::string& s, int* days_key) {
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
-  for (int i : {0, 1, 2, 3, 5, 6, 8, 9}) {
-    if (s[i] < '0' || s[i] > '9') return false;
-  }
-  const int y = std::stoi(s.substr(0, 4)), m = std::stoi(s.substr(5, 2)),
-            d = std::stoi(s.substr(8, 2));
-  static constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (y < 1 || m < 1 || m > 12 || d < 1 || d > kDays[m - 1]) return false;
-  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  if (m == 2 && d == 29 && !leap) return false;
-  *days_key = y * 10000 + m * 100 + d;
   return true;
 }
 
-absl::Status OptionalDate(std::string_view path, std::string_view field, const std::string& s,
-                          int* key) {
-  *key = 0;
-  if (s.empty()) return absl::OkStatus();
-  if (!ParseDate(s, key)) {
-    return Invalid(path, field, absl::StrCat("must be a valid date YYYY-MM-DD, got \"",
-                                             s.substr(0, 40), "\""));
+absl::Status CheckString(const FieldRule& r, const std::string& v, const std::string& path) {
+  if (v.size() > r.max_bytes) {
+    return Invalid(path, absl::StrCat("is ", v.size(), " bytes, over the ", r.max_bytes,
+                                      "-byte limit"));
+  }
+  auto shown = [&] { return absl::StrCat("got \"", v.substr(0, 80), "\""); };
+  switch (r.format) {
+    case accord::v1::FIELD_FORMAT_ID:
+      if (!IsValidId(v)) return Invalid(path, "must match [A-Za-z0-9_-]{1,64}, " + shown());
+      break;
+    case accord::v1::FIELD_FORMAT_DATE:
+      if (!ParseDate(v).has_value()) return Invalid(path, "must be a date YYYY-MM-DD, " + shown());
+      break;
+    case accord::v1::FIELD_FORMAT_PRINCIPAL:
+      for (unsigned char c : v) {
+        if (c < 0x20 || c == 0x7f) return Invalid(path, "must not contain control characters");
+      }
+      break;
+    case accord::v1::FIELD_FORMAT_CURRENCY:
+      if (v.size() != 3 || !std::all_of(v.begin(), v.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+        return Invalid(path, "must be an ISO 4217 code such as EUR, " + shown());
+      }
+      break;
+    case accord::v1::FIELD_FORMAT_SHA256_HEX:
+      if (v.size() != 64 || !std::all_of(v.begin(), v.end(), [](char c) {
+            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+          })) {
+        return Invalid(path, "must be 64 lower-case hex digits");
+      }
+      break;
+    default:
+      break;
   }
   return absl::OkStatus();
 }
 
-template <typename Enum>
-absl::Status KnownEnum(std::string_view path, std::string_view field, Enum value,
-                       bool (*is_valid)(int), bool required) {
-  if (!is_valid(static_cast<int>(value))) {
-    return Invalid(path, field, absl::StrCat("unknown enum value ", static_cast<int>(value)));
+absl::Status ValidateMessage(const Message& m, const std::string& path);
+
+absl::Status CheckValue(const FieldRule& r, const Message& m, int index, const std::string& path) {
+  const Reflection* refl = m.GetReflection();
+  const FieldDescriptor* f = r.field;
+  const bool repeated = f->is_repeated();
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_STRING: {
+      std::string scratch;
+      const std::string& v = repeated ? refl->GetRepeatedStringReference(m, f, index, &scratch)
+                                      : refl->GetStringReference(m, f, &scratch);
+      if (repeated && v.empty() && r.format != accord::v1::FIELD_FORMAT_UNSPECIFIED) {
+        return Invalid(path, "must not be empty");
+      }
+      return CheckString(r, v, path);
+    }
+    case FieldDescriptor::CPPTYPE_INT32:
+    case FieldDescriptor::CPPTYPE_INT64:
+    case FieldDescriptor::CPPTYPE_UINT32:
+    case FieldDescriptor::CPPTYPE_UINT64: {
+      int64_t v = 0;
+      switch (f->cpp_type()) {
+        case FieldDescriptor::CPPTYPE_INT32:
+          v = repeated ? refl->GetRepeatedInt32(m, f, index) : refl->GetInt32(m, f);
+          break;
+        case FieldDescriptor::CPPTYPE_INT64:
+          v = repeated ? refl->GetRepeatedInt64(m, f, index) : refl->GetInt64(m, f);
+          break;
+        case FieldDescriptor::CPPTYPE_UINT32:
+          v = repeated ? refl->GetRepeatedUInt32(m, f, index) : refl->GetUInt32(m, f);
+          break;
+        default: {
+          const uint64_t u = repeated ? refl->GetRepeatedUInt64(m, f, index) : refl->GetUInt64(m, f);
+          v = u > uint64_t{INT64_MAX} ? INT64_MAX : static_cast<int64_t>(u);
+        }
+      }
+      if (r.ranged && (v < r.min || v > r.max)) {
+        return Invalid(path, absl::StrCat("must be in ", r.min, "..", r.max, ", got ", v));
+      }
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_ENUM: {
+      const int v = repeated ? refl->GetRepeatedEnumValue(m, f, index) : refl->GetEnumValue(m, f);
+      if (f->enum_type()->FindValueByNumber(v) == nullptr) {
+        return Invalid(path, absl::StrCat("unknown enum value ", v));
+      }
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_MESSAGE:
+      return ValidateMessage(
+          repeated ? refl->GetRepeatedMessage(m, f, index) : refl->GetMessage(m, f), path);
+    default:
+      return absl::OkStatus();
   }
-  if (required && static_cast<int>(value) == 0) return Invalid(path, field, "is required");
-  return absl::OkStatus();
 }
 
-#define ACCORD_RETURN_IF_ERROR(expr)            \
-  do {                                          \
-    if (absl::Status _s = (expr); !_s.ok()) {   \
-      return _s;                                \
-    }                                           \
-  } while (0)
-
-absl::Status Validate(const accord::v1::ProjectCreated& e, std::string_view p) {
-  ACCORD_RETURN_IF_ERROR(Required(p, "name", e.name()));
-  ACCORD_RETURN_IF_ERROR(Required(p, "client_org", e.client_org()));
-  ACCORD_RETURN_IF_ERROR(MaxBytes(p, "description", e.description()));
-  ACCORD_RETURN_IF_ERROR(MaxBytes(p, "time_zone", e.time_zone(), 64));
-  ACCORD_RETURN_IF_ERROR(MaxBytes(p, "manager", e.manager(), 256));
-  int start = 0, end = 0;
-  ACCORD_RETURN_IF_ERROR(OptionalDate(p, "start_date", e.start_date(), &start));
-  ACCORD_RETURN_IF_ERROR(OptionalDate(p, "target_end_date", e.target_end_date(), &end));
-  if (start != 0 && end != 0 && end < start) {
-    return Invalid(p, "target_end_date", "must not be before start_date");
+absl::Status ValidateMessage(const Message& m, const std::string& path) {
+  const Reflection* refl = m.GetReflection();
+  for (const FieldRule& r : RuleTable::Get().For(m.GetDescriptor())) {
+    const FieldDescriptor* f = r.field;
+    const std::string field_path = absl::StrCat(path, ".", f->name());
+    if (f->is_repeated()) {
+      const int n = refl->FieldSize(m, f);
+      if (r.required && n == 0) return Invalid(field_path, "is required (at least one)");
+      for (int i = 0; i < n; ++i) {
+        if (absl::Status s = CheckValue(r, m, i, absl::StrCat(field_path, "[", i, "]")); !s.ok()) {
+          return s;
+        }
+      }
+      continue;
+    }
+    // Implicit-presence scalars count as unset at their zero value.
+    const bool present = refl->HasField(m, f);
+    if (!present) {
+      if (r.required) return Invalid(field_path, "is required");
+      continue;
+    }
+    if (absl::Status s = CheckValue(r, m, -1, field_path); !s.ok()) return s;
   }
   return absl::OkStatus();
 }
 
-absl::Status Validate(const accord::v1::StatusUpdated& e, std::string_view p) {
-  using accord::v1::Health_IsValid;
-  ACCORD_RETURN_IF_ERROR(KnownEnum(p, "health", e.health(), Health_IsValid, true));
-  ACCORD_RETURN_IF_ERROR(KnownEnum(p, "schedule", e.schedule(), Health_IsValid, false));
-  ACCORD_RETURN_IF_ERROR(KnownEnum(p, "cost", e.cost(), Health_IsValid, false));
-  ACCORD_RETURN_IF_ERROR(KnownEnum(p, "quality", e.quality(), Health_IsValid, false));
-  if (e.percent_complete() > 100) {
-    return Invalid(p, "percent_complete",
-                   absl::StrCat("must be 0..100, got ", e.percent_complete()));
+// Cross-field rules a single field's options cannot state.
+absl::Status CheckDateOrder(const std::string& first, const std::string& second,
+                            const std::string& path, std::string_view second_name,
+                            std::string_view first_name) {
+  if (!first.empty() && !second.empty() && *ParseDate(second) < *ParseDate(first)) {
+    return Invalid(absl::StrCat(path, ".", std::string(second_name)),
+                   absl::StrCat("must not be before ", std::string(first_name)));
   }
-  ACCORD_RETURN_IF_ERROR(MaxBytes(p, "summary", e.summary()));
-  ACCORD_RETURN_IF_ERROR(MaxBytes(p, "period", e.period(), 64));
   return absl::OkStatus();
 }
 
-absl::Status Validate(const accord::v1::ChangeRequested& e, std::string_view p) {
-  ACCORD_RETURN_IF_ERROR(IdField(p, "change_id", e.change_id()));
-  ACCORD_RETURN_IF_ERROR(Required(p, "title", e.title()));
-  ACCORD_RETURN_IF_ERROR(MaxBytes(p, "description", e.description()));
-  ACCORD_RETURN_IF_ERROR(MaxBytes(p, "reason", e.reason()));
-  ACCORD_RETURN_IF_ERROR(MaxBytes(p, "scope_impact", e.scope_impact()));
-  ACCORD_RETURN_IF_ERROR(
-      KnownEnum(p, "requested_by", e.requested_by(), accord::v1::Party_IsValid, false));
-  return absl::OkStatus();
-}
-
-absl::Status Validate(const accord::v1::ApprovalDecided& e, std::string_view p) {
-  ACCORD_RETURN_IF_ERROR(IdField(p, "approval_id", e.approval_id()));
-  ACCORD_RETURN_IF_ERROR(Required(p, "approver", e.approver(), 256));
-  ACCORD_RETURN_IF_ERROR(
-      KnownEnum(p, "decision", e.decision(), accord::v1::Decision_IsValid, true));
-  ACCORD_RETURN_IF_ERROR(MaxBytes(p, "comment", e.comment()));
-  return absl::OkStatus();
-}
-
-absl::Status Validate(const accord::v1::FeedbackReceived& e, std::string_view p) {
-  ACCORD_RETURN_IF_ERROR(IdField(p, "feedback_id", e.feedback_id()));
-  ACCORD_RETURN_IF_ERROR(MaxBytes(p, "channel", e.channel(), 64));
-  ACCORD_RETURN_IF_ERROR(
-      KnownEnum(p, "sentiment", e.sentiment(), accord::v1::Sentiment_IsValid, false));
-  ACCORD_RETURN_IF_ERROR(MaxBytes(p, "text", e.text()));
-  ACCORD_RETURN_IF_ERROR(MaxBytes(p, "subject", e.subject()));
-  ACCORD_RETURN_IF_ERROR(MaxBytes(p, "from", e.from(), 256));
-  return absl::OkStatus();
+absl::Status CheckCrossField(const EventPayload& payload, const std::string& p) {
+  switch (payload.event_case()) {
+    case EventPayload::kProjectCreated: {
+      const auto& e = payload.project_created();
+      return CheckDateOrder(e.start_date(), e.target_end_date(), p, "target_end_date", "start_date");
+    }
+    case EventPayload::kTaskPlanned: {
+      const auto& e = payload.task_planned();
+      for (const std::string& dep : e.depends_on()) {
+        if (dep == e.task_id()) return Invalid(p + ".depends_on", "a task cannot depend on itself");
+      }
+      return CheckDateOrder(e.start_date(), e.due_date(), p, "due_date", "start_date");
+    }
+    case EventPayload::kResourceAllocated: {
+      const auto& e = payload.resource_allocated();
+      return CheckDateOrder(e.start_date(), e.end_date(), p, "end_date", "start_date");
+    }
+    case EventPayload::kApprovalRequested: {
+      const auto& e = payload.approval_requested();
+      absl::flat_hash_map<std::string, int> seen;
+      for (int i = 0; i < e.approvers_size(); ++i) {
+        if (!seen.emplace(e.approvers(i), i).second) {
+          return Invalid(absl::StrCat(p, ".approvers[", i, "]"), "names an approver twice");
+        }
+      }
+      if (e.rule() == accord::v1::APPROVAL_RULE_QUORUM &&
+          (e.quorum() < 1 || e.quorum() > static_cast<uint32_t>(e.approvers_size()))) {
+        return Invalid(p + ".quorum", absl::StrCat("must be 1..", e.approvers_size(),
+                                                   " (the number of approvers) for a quorum rule"));
+      }
+      return absl::OkStatus();
+    }
+    case EventPayload::kEventCorrected: {
+      const auto& r = payload.event_corrected().replacement();
+      if (r.event_case() == EventPayload::kEventCorrected ||
+          r.event_case() == EventPayload::kEventRetracted) {
+        return Invalid(p + ".replacement", "cannot itself be a correction or retraction");
+      }
+      return ValidatePayload(r, p + ".replacement");
+    }
+    default:
+      return absl::OkStatus();
+  }
 }
 
 }  // namespace
@@ -162,29 +278,45 @@ bool IsValidId(std::string_view id) {
   return true;
 }
 
+std::optional<int> ParseDate(std::string_view s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
+  if (!IsDigits(s.substr(0, 4)) || !IsDigits(s.substr(5, 2)) || !IsDigits(s.substr(8, 2))) {
+    return std::nullopt;
+  }
+  const int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+  const int m = (s[5] - '0') * 10 + (s[6] - '0');
+  const int d = (s[8] - '0') * 10 + (s[9] - '0');
+  static constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (y < 1 || m < 1 || m > 12 || d < 1 || d > kDays[m - 1]) return std::nullopt;
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (m == 2 && d == 29 && !leap) return std::nullopt;
+  return y * 10000 + m * 100 + d;
+}
+
 std::string EventTypeOf(const EventPayload& payload) {
   if (payload.event_case() == EventPayload::EVENT_NOT_SET) return {};
   return EventPayload::descriptor()->FindFieldByNumber(payload.event_case())->name();
 }
 
 absl::Status ValidatePayload(const EventPayload& payload, std::string_view path) {
-  const std::string p = absl::StrCat(std::string(path), ".", EventTypeOf(payload));
-  switch (payload.event_case()) {
-    case EventPayload::kProjectCreated: return Validate(payload.project_created(), p);
-    case EventPayload::kStatusUpdated: return Validate(payload.status_updated(), p);
-    case EventPayload::kChangeRequested: return Validate(payload.change_requested(), p);
-    case EventPayload::kApprovalDecided: return Validate(payload.approval_decided(), p);
-    case EventPayload::kFeedbackReceived: return Validate(payload.feedback_received(), p);
-    case EventPayload::EVENT_NOT_SET: break;
+  const std::string base(path);
+  if (payload.event_case() == EventPayload::EVENT_NOT_SET) {
+    const auto& unknown = payload.GetReflection()->GetUnknownFields(payload);
+    if (!unknown.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          base, ": unknown event type (field number ", unknown.field(0).number(),
+          "); this server does not know it"));
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat(base, ": no event set; exactly one field of EventPayload is required"));
   }
-  if (!payload.GetReflection()->GetUnknownFields(payload).empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        std::string(path), ": unknown event type (field number ",
-        payload.GetReflection()->GetUnknownFields(payload).field(0).number(),
-        "); this server does not know it"));
+  const std::string p = absl::StrCat(base, ".", EventTypeOf(payload));
+  const FieldDescriptor* f = EventPayload::descriptor()->FindFieldByNumber(payload.event_case());
+  if (absl::Status s = ValidateMessage(payload.GetReflection()->GetMessage(payload, f), p);
+      !s.ok()) {
+    return s;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      std::string(path), ": no event set; exactly one field of EventPayload is required"));
+  return CheckCrossField(payload, p);
 }
 
 }  // namespace accord::domain

@@ -1,9 +1,12 @@
-// Stateless checks of a domain event's payload: required fields, formats and ranges.
-// Pure functions over protobuf messages; no gRPC, no storage. Rules that need the
-// project's state (lifecycle, references) belong to the domain rules module, not here.
+// Stateless checks of a domain event's payload: required fields, formats, ranges and
+// lengths as the catalog's field options state them (proto/accord/v1/options.proto), plus
+// the few cross-field rules options cannot express (date order, quorum size). Pure
+// functions over protobuf messages; no gRPC, no storage. Rules that need the project's
+// state (lifecycle, references, who may decide) belong to rules.h.
 #ifndef ACCORD_SERVER_DOMAIN_EVENT_VALIDATION_H_
 #define ACCORD_SERVER_DOMAIN_EVENT_VALIDATION_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,6 +21,9 @@ inline constexpr uint32_t kCurrentSchemaVersion = 1;
 
 // True for ids used as keys and bus subject tokens: [A-Za-z0-9_-]{1,64}.
 bool IsValidId(std::string_view id);
+
+// Parses an ISO date "YYYY-MM-DD" into a sortable key yyyymmdd; nullopt if invalid.
+std::optional<int> ParseDate(std::string_view date);
 
 // The event type of a payload: the name of its oneof field ("status_updated"), or empty
 // when none is set.

@@ -78,7 +78,7 @@ TEST(CrashTest, EveryAcknowledgedEventSurvivesKillNineAcrossTwentyRounds) {
     ServerProcess server(data_dir, dir.path());
     // The client is closed before the server is stopped: an idle sync client only polls
     // its socket every few seconds, which would hold up the server's graceful GOAWAY.
-    auto client = std::make_unique<client::AccordClient>(client::ClientOptions{server.target()});
+    auto client = std::make_unique<client::AccordClient>(ClientAt(server.target()));
     absl::MutexLock lock(&acked_mu);
     total_acked = 0;
     for (const auto& [project, versions] : acked) {
@@ -91,7 +91,9 @@ TEST(CrashTest, EveryAcknowledgedEventSurvivesKillNineAcrossTwentyRounds) {
       }).ok());
       for (size_t i = 0; i < events.size(); ++i) {
         ASSERT_EQ(events[i].version(), i + 1);
-        if (i > 0) ASSERT_EQ(events[i].prev_hash(), events[i - 1].hash()) << project << "@" << i + 1;
+        if (i > 0) {
+          ASSERT_EQ(events[i].prev_hash(), events[i - 1].hash()) << project << "@" << i + 1;
+        }
       }
       for (const auto& [version, want] : versions) {
         ASSERT_LE(version, events.size()) << "round " << round << ": lost " << project << "@" << version;
@@ -129,7 +131,7 @@ TEST(CrashTest, EveryAcknowledgedEventSurvivesKillNineAcrossTwentyRounds) {
 TEST(ShutdownTest, SigtermEndsSubscriptionsDrainsAndExitsZero) {
   TempDir dir;
   ServerProcess server(dir.Sub("db"), dir.path());
-  auto client = std::make_unique<client::AccordClient>(client::ClientOptions{server.target()});
+  auto client = std::make_unique<client::AccordClient>(ClientAt(server.target()));
   ASSERT_TRUE(client->Append(AppendOf("p", {StatusEvent("before")})).ok());
   absl::Notification caught_up;
   absl::Status subscription;
@@ -149,7 +151,7 @@ TEST(ShutdownTest, SigtermEndsSubscriptionsDrainsAndExitsZero) {
   // The log was closed cleanly: it reopens with the event.
   client.reset();
   ServerProcess again(dir.Sub("db"), dir.path());
-  client::AccordClient reader(client::ClientOptions{again.target()});
+  client::AccordClient reader(ClientAt(again.target()));
   accord::v1::ReadStreamRequest request;
   request.set_project_id("p");
   int events = 0;

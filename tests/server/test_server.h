@@ -37,7 +37,9 @@ class InProcessServer {
   void Stop() {
     if (server_) server_->Shutdown(absl::Seconds(5));
     server_.reset();
-    if (log_) EXPECT_TRUE(log_->Close().ok());
+    if (log_) {
+      EXPECT_TRUE(log_->Close().ok());
+    }
   }
 
   std::string target() const { return absl::StrCat("127.0.0.1:", server_->port()); }
@@ -56,6 +58,13 @@ class InProcessServer {
   std::unique_ptr<storage::EventLog> log_;
   std::unique_ptr<server::AccordServer> server_;
 };
+
+// Client options for `target` with everything else at its default.
+inline client::ClientOptions ClientAt(const std::string& target) {
+  client::ClientOptions options;
+  options.target = target;
+  return options;
+}
 
 // A status_updated event with a fresh id and `summary`.
 inline accord::v1::ProposedEvent StatusEvent(const std::string& summary) {
