@@ -1,0 +1,38 @@
+// The rules a project's state imposes on the next event (../shared/domain.md, "Rules the
+// server enforces"): lifecycles (change, approval, deliverable, client action, project),
+// who may decide an approval, references to things that must exist, closed projects.
+//
+// Pure functions over the projected ProjectState (project_projection.h) and the proposed
+// payload; no gRPC, no storage. Stateless checks (formats, ranges) happen before, in
+// event_validation.h. A broken rule is FAILED_PRECONDITION whose message names the rule
+// (e.g. "rule change.approve_after_request") and the ids involved.
+#ifndef ACCORD_SERVER_DOMAIN_RULES_H_
+#define ACCORD_SERVER_DOMAIN_RULES_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "accord/v1/events.pb.h"
+#include "accord/v1/projects.pb.h"
+
+namespace accord::domain {
+
+struct RuleContext {
+  // The principal appending (the actor recorded on the event).
+  std::string actor;
+  // Field path for messages, e.g. "events[2]".
+  std::string path;
+  // The event type of an earlier event of this project by id, or nullopt when the project
+  // has no such event (for retractions and corrections).
+  std::function<std::optional<std::string>(const std::string& event_id)> event_type_of;
+};
+
+// OK when `event` may follow `state`; FAILED_PRECONDITION otherwise.
+absl::Status CheckRules(const accord::v1::ProjectState& state,
+                        const accord::v1::EventPayload& event, const RuleContext& context);
+
+}  // namespace accord::domain
+
+#endif  // ACCORD_SERVER_DOMAIN_RULES_H_
