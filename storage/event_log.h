@@ -23,6 +23,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "storage/append_guard.h"
 #include "storage/event_record.h"
 
 namespace accord::storage {
@@ -44,6 +45,9 @@ struct EventLogOptions {
   size_t max_group_bytes = 16 << 20;
   // RocksDB block cache for reads, in bytes.
   size_t block_cache_bytes = 64 << 20;
+  // Consulted for every append, atomically with the write (append_guard.h). Not owned;
+  // must outlive the log. Null: no check beyond versions and idempotency.
+  AppendGuard* append_guard = nullptr;
 };
 
 enum class ReadDirection { kForwards, kBackwards };
@@ -79,8 +83,8 @@ class EventLog {
   // the log's (on the calling thread if the log is closed): keep it short.
   //
   // Errors: ABORTED (expected version not met; the message names the current version),
-  // FAILED_PRECONDITION (an event id already written with other content, or a partial
-  // repeat of an earlier append), UNAVAILABLE (storage refused the write, e.g. disk full,
+  // FAILED_PRECONDITION (an event id already written with other content, a partial
+  // repeat of an earlier append, or the append guard's rules refused it), UNAVAILABLE (storage refused the write, e.g. disk full,
   // or the log is closed), DATA_LOSS (corruption found). On any error nothing is written.
   // Retrying an append whose event ids were all written by one earlier append returns
   // that append's result with `already_written` set, whatever the expected version.

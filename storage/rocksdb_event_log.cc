@@ -107,6 +107,38 @@ struct RocksEventLog::GroupOverlay {
   std::vector<std::string> records;  // Indexed by position - first_position.
 };
 
+// What the append guard may read while the writer holds the database (no locking: the
+// writer already holds db_mu_ shared and writer_mu_).
+class RocksEventLog::History final : public StreamHistory {
+ public:
+  explicit History(RocksEventLog* log) : log_(log) {}
+
+  absl::Status ReadStream(const std::string& project_id, std::vector<EventRecord>* out)
+      ABSL_NO_THREAD_SAFETY_ANALYSIS override {
+    out->clear();
+    ReadLimits limits;
+    limits.max_count = std::numeric_limits<size_t>::max();
+    limits.max_bytes = std::numeric_limits<size_t>::max();
+    absl::Status s = log_->ReadStreamLocked(project_id, 1, ReadDirection::kForwards, limits, out);
+    return absl::IsNotFound(s) ? absl::OkStatus() : s;
+  }
+
+  absl::StatusOr<std::optional<EventRecord>> FindEvent(const std::string& project_id,
+                                                       const EventId& event_id)
+      ABSL_NO_THREAD_SAFETY_ANALYSIS override {
+    auto state = log_->LoadStream(project_id);
+    if (!state.ok()) return state.status();
+    auto it = (*state)->version_by_id.find(event_id);
+    if (it == (*state)->version_by_id.end()) return std::optional<EventRecord>();
+    auto record = log_->ReadVersion(project_id, it->second);
+    if (!record.ok()) return record.status();
+    return std::optional<EventRecord>(*std::move(record));
+  }
+
+ private:
+  RocksEventLog* const log_;
+};
+
 RocksEventLog::RocksEventLog(const EventLogOptions& options,
                              std::shared_ptr<rocksdb::FileSystem> fs)
     : options_(options), file_system_(std::move(fs)) {}
@@ -383,6 +415,16 @@ void RocksEventLog::CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& gro
       continue;
     }
 
+    // Domain rules, in commit order and atomically with the write.
+    if (options_.append_guard != nullptr) {
+      History history(this);
+      if (absl::Status s = options_.append_guard->Admit(req, stream.version + 1, now, history);
+          !s.ok()) {
+        pending->result = s;
+        continue;
+      }
+    }
+
     // Assign versions and positions, chain hashes, add to the batch.
     AppendResult result;
     result.first_version = stream.version + 1;
@@ -438,11 +480,13 @@ void RocksEventLog::CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& gro
   }
   if (!status.ok()) {
     needs_resume_ = true;
+    if (options_.append_guard != nullptr) options_.append_guard->Abort();
     for (auto& p : group) {
       if (p->depends_on_group && p->result.ok()) p->result = status;
     }
     return;
   }
+  if (options_.append_guard != nullptr) options_.append_guard->Commit();
 
   // Durable: make the group's changes the writer's state.
   for (auto& [project_id, stream] : overlay.streams) {
@@ -619,6 +663,12 @@ absl::Status RocksEventLog::ReadStream(std::string_view project_id, uint64_t fro
   out->clear();
   absl::ReaderMutexLock db_lock(&db_mu_);
   if (!db_) return absl::UnavailableError("event log is closed");
+  return ReadStreamLocked(project_id, from_version, direction, limits, out);
+}
+
+absl::Status RocksEventLog::ReadStreamLocked(std::string_view project_id, uint64_t from_version,
+                                             ReadDirection direction, const ReadLimits& limits,
+                                             std::vector<EventRecord>* out) {
   const std::string prefix = StreamKeyPrefix(project_id);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
   const bool backwards = direction == ReadDirection::kBackwards;

@@ -70,6 +70,7 @@ class RocksEventLog final : public EventLog {
   absl::Status FlushForTesting();
 
  private:
+  class History;
   struct PendingAppend;
   struct StreamState;
   struct GroupOverlay;
@@ -89,6 +90,10 @@ class RocksEventLog final : public EventLog {
                                                   const std::vector<uint64_t>& versions,
                                                   GroupOverlay& overlay)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  absl::Status ReadStreamLocked(std::string_view project_id, uint64_t from_version,
+                                ReadDirection direction, const ReadLimits& limits,
+                                std::vector<EventRecord>* out)
+      ABSL_SHARED_LOCKS_REQUIRED(db_mu_);
   absl::Status ReadPositions(uint64_t first, uint64_t count, bool backwards,
                              const ReadLimits& limits, std::vector<EventRecord>* out);
   absl::StatusOr<EventRecord> ReadVersion(std::string_view project_id, uint64_t version);
