@@ -1,0 +1,65 @@
+// The project-state projection: accord.v1.ProjectState as a pure function of a project's
+// recorded events (proto/accord/v1/projects.proto describes the fields). Pure functions
+// over protobuf messages and absl; no gRPC, no storage.
+//
+// Determinism: applying the same events yields byte-identical states (DeterministicBytes).
+// Nothing here reads the wall clock; the only "now"-dependent fields (overdue, days_late of
+// open items, as_of_now) are filled by ComputeAsOf with a clock the caller passes.
+//
+// Corrections: an EventRetracted or EventCorrected names an earlier event. Applying events
+// one by one cannot undo the earlier one, so a caller holding incremental state must
+// rebuild it with Replay when NeedsReplay(event) is true; ApplyEvent alone only records the
+// Correction entry.
+#ifndef ACCORD_SERVER_DOMAIN_PROJECT_PROJECTION_H_
+#define ACCORD_SERVER_DOMAIN_PROJECT_PROJECTION_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "accord/v1/common.pb.h"
+#include "accord/v1/projects.pb.h"
+
+namespace accord::domain {
+
+// Applies one recorded event of a project to `state`: the payload's effect, then the
+// envelope (version, last_activity, last_event_hash_hex, project_id). References to items
+// the state does not hold (a task never planned, ...) are ignored: the append rules reject
+// such events, and a projection must not fail on a log it is given.
+void ApplyEvent(const accord::v1::RecordedEvent& event, accord::v1::ProjectState* state);
+
+// True when `event` retracts or corrects an earlier event, so state built incrementally
+// must be rebuilt with Replay over the whole stream.
+bool NeedsReplay(const accord::v1::RecordedEvent& event);
+
+struct ReplayOptions {
+  // Stop after this stream version; 0 means no limit.
+  uint64_t up_to_version = 0;
+  // Stop after the last event recorded at or before this time.
+  std::optional<absl::Time> recorded_up_to;
+  // When set, ComputeAsOf(*now, ...) runs on the result.
+  std::optional<absl::Time> now;
+};
+
+// Rebuilds a project's state from its events, in stream order. Retractions and corrections
+// among the replayed events (those within the options' limits, so a state "as of" a
+// moment ignores later corrections) take effect: a retracted event is skipped, a corrected
+// event's latest `replacement` is applied in its place with the original envelope. A
+// retraction or correction that is itself retracted stops counting; the latest correction
+// of an event wins. Each retraction or correction applied adds a Correction entry.
+accord::v1::ProjectState Replay(const std::vector<accord::v1::RecordedEvent>& events,
+                                const ReplayOptions& options = {});
+
+// Sets as_of_now and the fields that depend on it, in the project's time zone: overdue of
+// open action items and client actions, and days_late of open client actions (days since
+// the due date, never negative).
+void ComputeAsOf(absl::Time now, accord::v1::ProjectState* state);
+
+// Serialization with deterministic map ordering, for comparing states byte for byte.
+std::string DeterministicBytes(const accord::v1::ProjectState& state);
+
+}  // namespace accord::domain
+
+#endif  // ACCORD_SERVER_DOMAIN_PROJECT_PROJECTION_H_
