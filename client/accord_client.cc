@@ -68,6 +68,7 @@ AccordClient::AccordClient(ClientOptions options) : options_(std::move(options))
   args.SetMaxSendMessageSize(64 << 20);  // The server decides what is too big.
   channel_ = grpc::CreateCustomChannel(options_.target, grpc::InsecureChannelCredentials(), args);
   stub_ = accord::v1::EventStore::NewStub(channel_);
+  projects_ = accord::v1::Projects::NewStub(channel_);
 }
 
 void AccordClient::Prepare(grpc::ClientContext* context, bool unary) const {
@@ -136,6 +137,16 @@ absl::StatusOr<accord::v1::ServerInfo> AccordClient::GetServerInfo() {
   grpc::Status status = stub_->GetServerInfo(&context, accord::v1::GetServerInfoRequest(), &info);
   if (!status.ok()) return FromGrpc(status);
   return info;
+}
+
+absl::StatusOr<accord::v1::ProjectState> AccordClient::GetProject(
+    const accord::v1::GetProjectRequest& request) {
+  grpc::ClientContext context;
+  Prepare(&context, true);
+  accord::v1::GetProjectResponse response;
+  grpc::Status status = projects_->GetProject(&context, request, &response);
+  if (!status.ok()) return FromGrpc(status);
+  return std::move(*response.mutable_state());
 }
 
 absl::Status AccordClient::CheckHealth() {

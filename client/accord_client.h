@@ -17,6 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "accord/v1/event_store.grpc.pb.h"
+#include "accord/v1/projects.grpc.pb.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 
@@ -74,6 +75,9 @@ class AccordClient {
 
   absl::StatusOr<accord::v1::ServerInfo> GetServerInfo();
 
+  // accord.v1.Projects
+  absl::StatusOr<accord::v1::ProjectState> GetProject(const accord::v1::GetProjectRequest& request);
+
   // The standard grpc.health.v1 check of the whole server: OK when SERVING.
   absl::Status CheckHealth();
 
@@ -92,6 +96,7 @@ class AccordClient {
   ClientOptions options_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<accord::v1::EventStore::Stub> stub_;
+  std::unique_ptr<accord::v1::Projects::Stub> projects_;
 };
 
 }  // namespace accord::client

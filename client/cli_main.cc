@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "client/accord_client.h"
+#include "client/project_view.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace {
@@ -187,6 +188,17 @@ int main(int argc, char** argv) {
   tail->add_option("--from", from, "start at this version (project) or position (--all)");
   tail->add_flag("--json", json, "one JSON object per line");
 
+  auto* project_cmd = app.add_subcommand("project", "project state");
+  project_cmd->require_subcommand(1);
+  auto* project_show = project_cmd->add_subcommand(
+      "show", "where a project stands, now or as of a version or time");
+  std::string as_of, now;
+  project_show->add_option("PROJECT", project, "project id")->required();
+  project_show->add_option("--as-of", as_of,
+                           "a stream version (e.g. 12) or an RFC 3339 time (2026-11-20T10:00:00Z)");
+  project_show->add_option("--now", now, "RFC 3339 clock for overdue items (default: now)");
+  project_show->add_flag("--json", json, "the full state as JSON");
+
   auto* health = app.add_subcommand("health", "check that the server is serving");
   auto* info = app.add_subcommand("info", "show the server's version and durability mode");
 
@@ -255,6 +267,33 @@ int main(int argc, char** argv) {
       return true;
     });
     return Fail(s.ok() ? absl::UnavailableError("server ended the stream") : s);
+  }
+  if (*project_show) {
+    accord::v1::GetProjectRequest request;
+    request.set_project_id(project);
+    auto set_time = [](const std::string& text, google::protobuf::Timestamp* out) {
+      absl::Time t;
+      std::string err;
+      if (!absl::ParseTime(absl::RFC3339_full, text, &t, &err)) return false;
+      out->set_seconds(absl::ToUnixSeconds(t));
+      out->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(out->seconds()))));
+      return true;
+    };
+    if (!as_of.empty()) {
+      uint64_t version = 0;
+      if (absl::SimpleAtoi(as_of, &version)) {
+        request.set_as_of_version(version);
+      } else if (!set_time(as_of, request.mutable_as_of_time())) {
+        return UsageError("--as-of must be a version number or an RFC 3339 time, got " + as_of);
+      }
+    }
+    if (!now.empty() && !set_time(now, request.mutable_now())) {
+      return UsageError("--now must be an RFC 3339 time, got " + now);
+    }
+    auto state = client.GetProject(request);
+    if (!state.ok()) return Fail(state.status());
+    std::cout << (json ? ToJson(*state, true) + "\n" : accord::client::RenderProject(*state));
+    return 0;
   }
   if (*health) {
     absl::Status s = client.CheckHealth();

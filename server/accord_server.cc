@@ -10,6 +10,7 @@
 #include "grpcpp/server_builder.h"
 #include "server/event_store_service.h"
 #include "server/event_translation.h"
+#include "server/projects_service.h"
 #include "server/subscription_hub.h"
 
 namespace accord::server {
@@ -41,6 +42,7 @@ absl::StatusOr<std::unique_ptr<AccordServer>> AccordServer::Start(const ServerOp
   server->hub_ = std::make_unique<SubscriptionHub>(options.heartbeat_interval);
   log->AddCommitListener(server->hub_.get());
   server->event_store_ = std::make_unique<EventStoreService>(log, server->hub_.get());
+  server->projects_ = std::make_unique<ProjectsService>(log);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -49,6 +51,7 @@ absl::StatusOr<std::unique_ptr<AccordServer>> AccordServer::Start(const ServerOp
                            &server->port_);
   builder.SetMaxReceiveMessageSize(static_cast<int>(kMaxRequestBytes));
   builder.RegisterService(server->event_store_.get());
+  builder.RegisterService(server->projects_.get());
   server->server_ = builder.BuildAndStart();
   if (!server->server_ || server->port_ == 0) {
     log->RemoveCommitListener(server->hub_.get());

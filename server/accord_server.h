@@ -1,5 +1,5 @@
-// AccordServer: the gRPC server around an EventLog — the EventStore service, health
-// checking, reflection — and its orderly shutdown. Used by accordd's main() and, in
+// AccordServer: the gRPC server around an EventLog — the EventStore and Projects
+// services, health checking, reflection — and its orderly shutdown. Used by accordd's main() and, in
 // process, by the tests.
 //
 // Thread-safety: Start/Shutdown from one thread; accessors from any.
@@ -22,6 +22,7 @@ class Server;
 namespace accord::server {
 
 class EventStoreService;
+class ProjectsService;
 class SubscriptionHub;
 
 struct ServerOptions {
@@ -54,6 +55,7 @@ class AccordServer {
   storage::EventLog* log_ = nullptr;
   std::unique_ptr<SubscriptionHub> hub_;
   std::unique_ptr<EventStoreService> event_store_;
+  std::unique_ptr<ProjectsService> projects_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;

@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/accord_server.h"
+#include "server/project_rules_guard.h"
 #include "spdlog/spdlog.h"
 #include "storage/event_log.h"
 
@@ -59,6 +60,9 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // Domain rules run inside the log's writer, atomically with each append.
+  accord::server::ProjectRulesGuard rules_guard;
+  log_options.append_guard = &rules_guard;
   auto log = accord::storage::OpenEventLog(log_options);
   if (!log.ok()) {
     spdlog::error("cannot open event log: {}", log.status().ToString());

@@ -1,5 +1,6 @@
-// An accordd in this process: a RocksEventLog in a temporary directory and the gRPC
-// server on an ephemeral 127.0.0.1 port, plus helpers to build requests.
+// An accordd in this process: a RocksEventLog in a temporary directory with the domain
+// rules guard, and the gRPC server on an ephemeral 127.0.0.1 port, plus helpers to build
+// requests.
 #ifndef ACCORD_TESTS_SERVER_TEST_SERVER_H_
 #define ACCORD_TESTS_SERVER_TEST_SERVER_H_
 
@@ -12,6 +13,7 @@
 #include "client/accord_client.h"
 #include "gtest/gtest.h"
 #include "server/accord_server.h"
+#include "server/project_rules_guard.h"
 #include "storage/event_log.h"
 #include "tests/test_util.h"
 
@@ -22,6 +24,7 @@ class InProcessServer {
   explicit InProcessServer(absl::Duration heartbeat = absl::Milliseconds(200)) {
     storage::EventLogOptions options;
     options.data_dir = dir_.Sub("db");
+    options.append_guard = &rules_guard_;
     auto log = storage::OpenEventLog(options);
     EXPECT_TRUE(log.ok()) << log.status();
     log_ = std::move(*log);
@@ -55,6 +58,7 @@ class InProcessServer {
 
  private:
   TempDir dir_;
+  server::ProjectRulesGuard rules_guard_;  // Outlives log_ (declared before it).
   std::unique_ptr<storage::EventLog> log_;
   std::unique_ptr<server::AccordServer> server_;
 };

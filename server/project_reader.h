@@ -1,0 +1,24 @@
+// Reads a project's state from the log by replaying its stream (up to a version or a
+// time), for the Projects service. Knows the EventLog and the domain projection, not gRPC.
+#ifndef ACCORD_SERVER_PROJECT_READER_H_
+#define ACCORD_SERVER_PROJECT_READER_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "accord/v1/projects.pb.h"
+#include "server/domain/project_projection.h"
+#include "storage/event_log.h"
+
+namespace accord::server {
+
+// The state of `project_id` as `options` ask (its up_to_version / recorded_up_to / now).
+// NOT_FOUND if the project has no events; OUT_OF_RANGE if up_to_version is beyond its
+// current version.
+absl::StatusOr<accord::v1::ProjectState> ReadProjectState(storage::EventLog& log,
+                                                          const std::string& project_id,
+                                                          const domain::ReplayOptions& options);
+
+}  // namespace accord::server
+
+#endif  // ACCORD_SERVER_PROJECT_READER_H_

@@ -1,0 +1,47 @@
+// ProjectRulesGuard: the domain rules (domain/rules.h) wired into the event log's writer
+// as its AppendGuard, so each append is checked against its project's current state
+// atomically with the write.
+//
+// It keeps each touched project's state (domain/project_projection.h) in memory, built
+// by replaying the project's stream on first use and then advanced event by event, so a
+// check costs O(events in the append), not O(stream length). A state is dropped (and
+// rebuilt on next use) when a group's write fails or when a retraction or correction
+// changes what earlier events mean.
+//
+// Thread-safety: as AppendGuard, only the log's writer thread calls it.
+#ifndef ACCORD_SERVER_PROJECT_RULES_GUARD_H_
+#define ACCORD_SERVER_PROJECT_RULES_GUARD_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "accord/v1/projects.pb.h"
+#include "storage/append_guard.h"
+
+namespace accord::server {
+
+class ProjectRulesGuard final : public storage::AppendGuard {
+ public:
+  absl::Status Admit(const storage::AppendBatch& batch, uint64_t first_version,
+                     storage::Timestamp recorded_at, storage::StreamHistory& history) override;
+  void Commit() override;
+  void Abort() override;
+
+  // Number of project states held in memory.
+  size_t cached_projects() const { return states_.size(); }
+
+ private:
+  absl::StatusOr<accord::v1::ProjectState*> StateFor(const std::string& project_id,
+                                                     storage::StreamHistory& history);
+
+  absl::flat_hash_map<std::string, std::unique_ptr<accord::v1::ProjectState>> states_;
+  std::vector<std::string> touched_;         // Admitted since the last Commit/Abort.
+  absl::flat_hash_set<std::string> stale_;   // To rebuild after Commit (corrections).
+};
+
+}  // namespace accord::server
+
+#endif  // ACCORD_SERVER_PROJECT_RULES_GUARD_H_
