@@ -79,6 +79,9 @@ absl::Status TranslateEvent(const ProposedEvent& in, size_t i, storage::Proposed
     return absl::InvalidArgumentError(absl::StrCat(Field(i, "payload"), ": does not serialize"));
   }
   out->payload_hash = storage::Sha256(out->payload);
+  // The request outlives the append (the RPC finishes from the append's callback), so the
+  // rules guard may read the parsed payload from it rather than parse the bytes again.
+  out->decoded_payload = &in.payload();
   return absl::OkStatus();
 }
 

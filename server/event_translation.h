@@ -19,7 +19,8 @@ inline constexpr size_t kMaxEventsPerAppend = 10000;
 inline constexpr size_t kMaxActorBytes = 256;
 
 // Checks `request` (INVALID_ARGUMENT naming the field and rule) and builds the batch the
-// log appends, payloads serialized and hashed.
+// log appends, payloads serialized and hashed. The batch borrows the request's parsed
+// payloads (ProposedRecord::decoded_payload): `request` must outlive the append.
 absl::StatusOr<storage::AppendBatch> TranslateAppend(const accord::v1::AppendRequest& request,
                                                      storage::Actor actor);
 

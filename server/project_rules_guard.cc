@@ -67,7 +67,9 @@ absl::Status ProjectRulesGuard::Admit(const storage::AppendBatch& batch, uint64_
   bool needs_replay = false;
   for (size_t i = 0; i < batch.events.size(); ++i) {
     accord::v1::EventPayload payload;
-    if (!payload.ParseFromString(batch.events[i].payload)) {
+    if (const void* decoded = batch.events[i].decoded_payload; decoded != nullptr) {
+      payload = *static_cast<const accord::v1::EventPayload*>(decoded);
+    } else if (!payload.ParseFromString(batch.events[i].payload)) {
       return absl::InternalError(absl::StrCat("events[", i, "]: payload does not parse"));
     }
     domain::RuleContext context;

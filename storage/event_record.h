@@ -42,6 +42,10 @@ struct ProposedRecord {
   std::string causation_id;
   std::string payload;           // Serialized payload bytes, stored and hashed as they are.
   Sha256Digest payload_hash{};   // SHA-256(payload); computed by the caller, off the writer.
+  // Optional, opaque to storage: the caller's already-parsed form of `payload`, for an
+  // AppendGuard to use instead of parsing again. Borrowed: it must stay valid until the
+  // append's callback has run.
+  const void* decoded_payload = nullptr;
 };
 
 // An event as the log holds it.
