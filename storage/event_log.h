@@ -107,6 +107,11 @@ class EventLog {
   // The project's current version; 0 when it has no events.
   virtual absl::StatusOr<uint64_t> StreamVersion(std::string_view project_id) = 0;
 
+  // Up to `limit` project ids in byte order, starting after `after` (empty: from the
+  // first). Only projects with at least one event.
+  virtual absl::Status ListProjects(std::string_view after, size_t limit,
+                                    std::vector<std::string>* out) = 0;
+
   // The last committed position; 0 for an empty log.
   virtual uint64_t LastPosition() = 0;
 

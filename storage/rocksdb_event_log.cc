@@ -754,6 +754,31 @@ absl::StatusOr<uint64_t> RocksEventLog::StreamVersion(std::string_view project_i
   return *first_version + chunk->event_ids.size() - 1;
 }
 
+absl::Status RocksEventLog::ListProjects(std::string_view after, size_t limit,
+                                         std::vector<std::string>* out) {
+  out->clear();
+  absl::ReaderMutexLock db_lock(&db_mu_);
+  if (!db_) return absl::UnavailableError("event log is closed");
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
+  // Keys are project_id 0x00 version: the smallest key of the next project after P is
+  // above P 0x01, so one seek per project skips all of P's chunks.
+  std::string from;
+  if (!after.empty()) {
+    from = std::string(after);
+    from.push_back('\x01');
+  }
+  for (it->Seek(from); it->Valid() && out->size() < limit;) {
+    const std::string_view key = ToView(it->key());
+    const size_t end = key.find('\0');
+    if (end == std::string_view::npos) return absl::DataLossError("malformed stream key");
+    std::string project(key.substr(0, end));
+    it->Seek(project + '\x01');
+    out->push_back(std::move(project));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "listing projects");
+  return absl::OkStatus();
+}
+
 uint64_t RocksEventLog::LastPosition() { return last_position_.load(std::memory_order_acquire); }
 
 void RocksEventLog::AddCommitListener(CommitListener* listener) {

@@ -59,6 +59,8 @@ class RocksEventLog final : public EventLog {
   absl::Status ReadAll(uint64_t from_position, const ReadLimits& limits,
                        std::vector<EventRecord>* out) override;
   absl::StatusOr<uint64_t> StreamVersion(std::string_view project_id) override;
+  absl::Status ListProjects(std::string_view after, size_t limit,
+                            std::vector<std::string>* out) override;
   uint64_t LastPosition() override;
   void AddCommitListener(CommitListener* listener) override;
   void RemoveCommitListener(CommitListener* listener) override;

@@ -323,6 +323,21 @@ TEST_F(EventLogTest, CommitListenersHearEveryCommit) {
   EXPECT_EQ(listener.versions["q"], 1u);
 }
 
+TEST_F(EventLogTest, ListsProjectsInOrderAndPages) {
+  for (const char* p : {"b", "a-b", "a", "c", "a0"}) {
+    ASSERT_TRUE(log_->Append(Batch(p, {Event("x"), Event("y")})).ok());
+    ASSERT_TRUE(log_->Append(Batch(p, {Event("z")})).ok());  // Several chunks per project.
+  }
+  std::vector<std::string> all;
+  ASSERT_TRUE(log_->ListProjects("", 100, &all).ok());
+  EXPECT_EQ(all, (std::vector<std::string>{"a", "a-b", "a0", "b", "c"}));
+  std::vector<std::string> page;
+  ASSERT_TRUE(log_->ListProjects("a-b", 2, &page).ok());
+  EXPECT_EQ(page, (std::vector<std::string>{"a0", "b"}));
+  ASSERT_TRUE(log_->ListProjects("c", 2, &page).ok());
+  EXPECT_TRUE(page.empty());
+}
+
 TEST_F(EventLogTest, AppendAfterCloseIsUnavailable) {
   ASSERT_TRUE(log_->Close().ok());
   auto r = log_->Append(Batch("p", {Event("a")}));
