@@ -1,0 +1,344 @@
+// Decision history: one pass over the log, keeping the project's state up to date with the
+// projection (project_projection.h) so each decision can be linked to the request it
+// answered and an approval's outcome is seen the moment a decision determines it.
+#include "server/domain/decision_history.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "server/domain/project_projection.h"
+
+namespace accord::domain {
+namespace {
+
+namespace v1 = accord::v1;
+
+// An earlier event of the log, as a decision refers to it.
+struct LoggedEvent {
+  uint64_t version = 0;
+  std::string event_id;
+  std::string event_type;
+};
+
+// The event id `payload` retracts or corrects, or nullptr for any other event.
+const std::string* CorrectionTarget(const v1::EventPayload& payload) {
+  if (payload.has_event_retracted()) return &payload.event_retracted().retracted_event_id();
+  if (payload.has_event_corrected()) return &payload.event_corrected().corrected_event_id();
+  return nullptr;
+}
+
+// Which events a later retraction or correction undid. Settled newest first, as Replay
+// does, so a retraction or correction that was itself retracted undoes nothing.
+std::vector<bool> UndoneEvents(const std::vector<v1::RecordedEvent>& events) {
+  absl::flat_hash_map<std::string, size_t> index_of;
+  for (size_t i = 0; i < events.size(); ++i) index_of.emplace(events[i].event_id(), i);
+  std::vector<bool> undone(events.size(), false);
+  std::vector<bool> retracted(events.size(), false);  // No longer counts at all.
+  for (size_t i = events.size(); i-- > 0;) {
+    if (retracted[i]) continue;
+    const std::string* target_id = CorrectionTarget(events[i].payload());
+    if (target_id == nullptr) continue;
+    const auto it = index_of.find(*target_id);
+    if (it == index_of.end() || it->second >= i) continue;  // Names no earlier event.
+    undone[it->second] = true;
+    if (events[i].payload().has_event_retracted()) retracted[it->second] = true;
+  }
+  return undone;
+}
+
+// "APPROVE" for DECISION_APPROVE: an enum value's name without its type's prefix.
+std::string ShortName(const std::string& full_name, absl::string_view prefix) {
+  absl::string_view name = full_name;
+  if (name.substr(0, prefix.size()) == prefix) name.remove_prefix(prefix.size());
+  return std::string(name);
+}
+
+std::string SubjectWord(v1::ApprovalSubject subject) {
+  switch (subject) {
+    case v1::APPROVAL_SUBJECT_CHARTER: return "charter";
+    case v1::APPROVAL_SUBJECT_SCOPE: return "scope";
+    case v1::APPROVAL_SUBJECT_CHANGE: return "change";
+    case v1::APPROVAL_SUBJECT_DELIVERABLE: return "deliverable";
+    case v1::APPROVAL_SUBJECT_BUDGET: return "budget";
+    case v1::APPROVAL_SUBJECT_MILESTONE: return "milestone";
+    default: return "";
+  }
+}
+
+// "approval A1 (change CR-1)", or less when the approval or its subject is unknown.
+std::string ApprovalSubjectText(const std::string& approval_id, const v1::Approval* approval) {
+  std::string text = absl::StrCat("approval ", approval_id);
+  if (approval == nullptr) return text;
+  const std::string word = SubjectWord(approval->subject());
+  if (word.empty()) return text;
+  if (approval->subject_id().empty()) return absl::StrCat(text, " (", word, ")");
+  return absl::StrCat(text, " (", word, " ", approval->subject_id(), ")");
+}
+
+// `who`, or the principal who appended `event` when the payload named nobody.
+const std::string& OrActor(const std::string& who, const v1::RecordedEvent& event) {
+  return who.empty() ? event.actor().principal() : who;
+}
+
+template <typename T>
+const T* FindById(const google::protobuf::RepeatedPtrField<T>& items,
+                  const std::string& (T::*id_of)() const, const std::string& id) {
+  for (const T& item : items) {
+    if ((item.*id_of)() == id) return &item;
+  }
+  return nullptr;
+}
+
+// Builds the history event by event. The state is the projection of the events seen so
+// far, rebuilt with Replay after a retraction or correction (as the append rules see it),
+// so outcomes are computed from the decisions that still counted at the time.
+class HistoryBuilder {
+ public:
+  explicit HistoryBuilder(const std::vector<v1::RecordedEvent>& events)
+      : events_(events), undone_(UndoneEvents(events)) {}
+
+  std::vector<v1::DecisionEntry> Build() && {
+    for (size_t i = 0; i < events_.size(); ++i) Add(i);
+    return std::move(history_);
+  }
+
+ private:
+  // The entries of events_[i], then its effect on the state. An approver's decision that
+  // moves its approval's outcome away from "open" is followed by an outcome entry.
+  void Add(size_t i) {
+    const v1::RecordedEvent& event = events_[i];
+    current_ = i;
+    const v1::ApprovalDecided* decided =
+        event.payload().has_approval_decided() ? &event.payload().approval_decided() : nullptr;
+    const bool approval_was_open =
+        decided != nullptr && IsOpen(FindApproval(decided->approval_id()));
+    AddEntries(event);
+    Apply(event);
+    if (approval_was_open) AddOutcomeIfDetermined(*decided);
+  }
+
+  // The entries the current event makes by itself.
+  void AddEntries(const v1::RecordedEvent& event) {
+    const v1::EventPayload& p = event.payload();
+    switch (p.event_case()) {
+      case v1::EventPayload::kCharterConfirmed: {
+        const v1::CharterConfirmed& e = p.charter_confirmed();
+        v1::DecisionEntry& entry = Push(v1::DECISION_KIND_SCOPE_SIGN_OFF, e.confirmed_by(),
+                                        "CONFIRMED", e.comment(), "charter");
+        if (!e.approval_id().empty()) AnswersApproval(e.approval_id(), &entry);
+        break;
+      }
+      case v1::EventPayload::kApprovalDecided: {
+        const v1::ApprovalDecided& e = p.approval_decided();
+        PushApprovalEntry(v1::DECISION_KIND_APPROVAL_DECISION, e.approval_id(), e.approver(),
+                          ShortName(v1::Decision_Name(e.decision()), "DECISION_"), e.comment());
+        break;
+      }
+      case v1::EventPayload::kApprovalCompleted: {
+        const v1::ApprovalCompleted& e = p.approval_completed();
+        PushApprovalEntry(v1::DECISION_KIND_APPROVAL_OUTCOME, e.approval_id(),
+                          event.actor().principal(), OutcomeName(e.outcome()), e.note());
+        break;
+      }
+      case v1::EventPayload::kChangeApproved: {
+        const v1::ChangeApproved& e = p.change_approved();
+        AddChangeDecision(e.change_id(), OrActor(e.approved_by(), event), "APPROVED", e.comment());
+        break;
+      }
+      case v1::EventPayload::kChangeRejected: {
+        const v1::ChangeRejected& e = p.change_rejected();
+        AddChangeDecision(e.change_id(), OrActor(e.rejected_by(), event), "REJECTED", e.comment());
+        break;
+      }
+      case v1::EventPayload::kChangeWithdrawn: {
+        const v1::ChangeWithdrawn& e = p.change_withdrawn();
+        AddChangeDecision(e.change_id(), event.actor().principal(), "WITHDRAWN", e.reason());
+        break;
+      }
+      case v1::EventPayload::kDeliverableSubmitted:
+        latest_submission_[p.deliverable_submitted().deliverable_id()] = Logged(event);
+        break;
+      case v1::EventPayload::kDeliverableAccepted: {
+        const v1::DeliverableAccepted& e = p.deliverable_accepted();
+        AddAcceptance(e.deliverable_id(), e.accepted_by(), "ACCEPTED", e.comment());
+        break;
+      }
+      case v1::EventPayload::kDeliverableRejected: {
+        const v1::DeliverableRejected& e = p.deliverable_rejected();
+        AddAcceptance(e.deliverable_id(), e.rejected_by(), "REJECTED", e.reason());
+        break;
+      }
+      case v1::EventPayload::kProjectClosed: {
+        const v1::ProjectClosed& e = p.project_closed();
+        Push(v1::DECISION_KIND_CLOSURE, OrActor(e.closed_by(), event),
+             e.final_acceptance() ? "CLOSED_ACCEPTED" : "CLOSED", e.summary(), "project");
+        break;
+      }
+      case v1::EventPayload::kEventRetracted:
+        AddCorrection(p.event_retracted().retracted_event_id(), "RETRACTED",
+                      p.event_retracted().reason());
+        break;
+      case v1::EventPayload::kEventCorrected:
+        AddCorrection(p.event_corrected().corrected_event_id(), "CORRECTED",
+                      p.event_corrected().reason());
+        break;
+      default:  // Not a decision.
+        break;
+    }
+  }
+
+  // The outcome entry of a decision that settled its approval (the state already holds
+  // the decision). Who decided is the approver whose decision tipped it.
+  void AddOutcomeIfDetermined(const v1::ApprovalDecided& e) {
+    const v1::Approval* approval = FindApproval(e.approval_id());
+    if (approval == nullptr || IsOpen(approval)) return;
+    const std::string rule = ShortName(v1::ApprovalRule_Name(approval->rule()), "APPROVAL_RULE_");
+    PushApprovalEntry(v1::DECISION_KIND_APPROVAL_OUTCOME, e.approval_id(), e.approver(),
+                      OutcomeName(approval->outcome()),
+                      absl::StrCat("determined by this decision under rule ", rule));
+  }
+
+  static bool IsOpen(const v1::Approval* approval) {
+    return approval != nullptr && approval->outcome() == v1::APPROVAL_OUTCOME_UNSPECIFIED;
+  }
+
+  void AddChangeDecision(const std::string& change_id, const std::string& decided_by,
+                         const std::string& outcome, const std::string& comment) {
+    v1::DecisionEntry& entry = Push(v1::DECISION_KIND_CHANGE_DECISION, decided_by, outcome, comment,
+                                    absl::StrCat("change ", change_id));
+    const v1::Change* change = FindById(state_.changes(), &v1::Change::change_id, change_id);
+    if (change != nullptr && change->has_requested()) {
+      SetAnswers(change->requested().version(), change->requested().event_id(), &entry);
+    }
+  }
+
+  void AddAcceptance(const std::string& deliverable_id, const std::string& decided_by,
+                     const std::string& outcome, const std::string& comment) {
+    v1::DecisionEntry& entry =
+        Push(v1::DECISION_KIND_ACCEPTANCE, OrActor(decided_by, events_[current_]), outcome, comment,
+             absl::StrCat("deliverable ", deliverable_id));
+    const auto it = latest_submission_.find(deliverable_id);
+    if (it != latest_submission_.end()) {
+      SetAnswers(it->second.version, it->second.event_id, &entry);
+    }
+  }
+
+  void AddCorrection(const std::string& target_id, const std::string& outcome,
+                     const std::string& reason) {
+    const auto it = seen_.find(target_id);
+    const std::string subject = it == seen_.end()
+                                    ? absl::StrCat("event ", target_id)
+                                    : absl::StrCat(it->second.event_type, " v", it->second.version);
+    v1::DecisionEntry& entry =
+        Push(v1::DECISION_KIND_CORRECTION, events_[current_].actor().principal(), outcome, reason,
+             subject);
+    if (it != seen_.end()) SetAnswers(it->second.version, it->second.event_id, &entry);
+  }
+
+  // Appends an entry for the current event, with its envelope filled in.
+  v1::DecisionEntry& Push(v1::DecisionKind kind, const std::string& decided_by,
+                          const std::string& outcome, const std::string& comment,
+                          const std::string& subject) {
+    const v1::RecordedEvent& event = events_[current_];
+    v1::DecisionEntry& entry = history_.emplace_back();
+    entry.set_kind(kind);
+    entry.set_event_type(event.event_type());
+    entry.set_version(event.version());
+    entry.set_event_id(event.event_id());
+    entry.set_hash_hex(absl::BytesToHexString(event.hash()));
+    *entry.mutable_recorded_at() = event.recorded_at();
+    entry.set_actor(event.actor().principal());
+    entry.set_decided_by(decided_by);
+    entry.set_outcome(outcome);
+    entry.set_comment(comment);
+    entry.set_subject(subject);
+    entry.set_retracted(undone_[current_]);
+    return entry;
+  }
+
+  // An entry about an approval: its subject names the approval and what it is about, and
+  // it answers the approval's request.
+  void PushApprovalEntry(v1::DecisionKind kind, const std::string& approval_id,
+                         const std::string& decided_by, const std::string& outcome,
+                         const std::string& comment) {
+    v1::DecisionEntry& entry = Push(kind, decided_by, outcome, comment,
+                                    ApprovalSubjectText(approval_id, FindApproval(approval_id)));
+    AnswersApproval(approval_id, &entry);
+  }
+
+  void AnswersApproval(const std::string& approval_id, v1::DecisionEntry* entry) const {
+    const v1::Approval* approval = FindApproval(approval_id);
+    if (approval != nullptr && approval->has_requested()) {
+      SetAnswers(approval->requested().version(), approval->requested().event_id(), entry);
+    }
+  }
+
+  static void SetAnswers(uint64_t version, const std::string& event_id, v1::DecisionEntry* entry) {
+    entry->set_answers_version(version);
+    entry->set_answers_event_id(event_id);
+  }
+
+  static std::string OutcomeName(v1::ApprovalOutcome outcome) {
+    return ShortName(v1::ApprovalOutcome_Name(outcome), "APPROVAL_OUTCOME_");
+  }
+
+  static LoggedEvent Logged(const v1::RecordedEvent& event) {
+    return LoggedEvent{event.version(), event.event_id(), event.event_type()};
+  }
+
+  const v1::Approval* FindApproval(const std::string& approval_id) const {
+    return FindById(state_.approvals(), &v1::Approval::approval_id, approval_id);
+  }
+
+  // Brings the state past `event`; a retraction or correction rebuilds it with Replay.
+  void Apply(const v1::RecordedEvent& event) {
+    seen_.emplace(event.event_id(), Logged(event));
+    if (NeedsReplay(event)) {
+      ReplayOptions options;
+      options.up_to_version = event.version();
+      state_ = Replay(events_, options);
+    } else {
+      ApplyEvent(event, &state_);
+    }
+  }
+
+  const std::vector<v1::RecordedEvent>& events_;
+  const std::vector<bool> undone_;
+  size_t current_ = 0;  // The event being added.
+  v1::ProjectState state_;
+  absl::flat_hash_map<std::string, LoggedEvent> seen_;               // By event id.
+  absl::flat_hash_map<std::string, LoggedEvent> latest_submission_;  // By deliverable id.
+  std::vector<v1::DecisionEntry> history_;
+};
+
+bool Before(const google::protobuf::Timestamp& a, const google::protobuf::Timestamp& b) {
+  return std::make_pair(a.seconds(), a.nanos()) < std::make_pair(b.seconds(), b.nanos());
+}
+
+}  // namespace
+
+std::vector<v1::DecisionEntry> DecisionHistory(const std::vector<v1::RecordedEvent>& events) {
+  return HistoryBuilder(events).Build();
+}
+
+bool MatchesFilter(const v1::DecisionEntry& entry, const v1::GetDecisionHistoryRequest& filter) {
+  const auto& kinds = filter.kinds();
+  if (!kinds.empty() && std::find(kinds.begin(), kinds.end(), entry.kind()) == kinds.end()) {
+    return false;
+  }
+  if (!filter.actor().empty() && filter.actor() != entry.actor() &&
+      filter.actor() != entry.decided_by()) {
+    return false;
+  }
+  if (filter.has_from_time() && Before(entry.recorded_at(), filter.from_time())) return false;
+  if (filter.has_to_time() && !Before(entry.recorded_at(), filter.to_time())) return false;
+  return true;
+}
+
+}  // namespace accord::domain

@@ -1,0 +1,34 @@
+// The decision history (audit trail) of a project: every decision in its log — scope
+// sign-off, each approver's decision and the outcome it produced, change decisions,
+// acceptances, closure, corrections — with who, when, why, what it answered, and where it
+// sits in the hash chain (accord.v1.DecisionEntry in proto/accord/v1/projects.proto).
+//
+// Pure functions over protobuf messages; no gRPC, no storage. The log is never edited, so
+// a decision that was later retracted or corrected stays in the history, marked
+// `retracted`, next to the CORRECTION entry that undid it.
+#ifndef ACCORD_SERVER_DOMAIN_DECISION_HISTORY_H_
+#define ACCORD_SERVER_DOMAIN_DECISION_HISTORY_H_
+
+#include <vector>
+
+#include "accord/v1/common.pb.h"
+#include "accord/v1/projects.pb.h"
+
+namespace accord::domain {
+
+// Every decision among a project's `events` (its whole stream, in version order), in log
+// order. An approval_decided that determines its approval's outcome (by the approval's
+// rule, as the projection computes it) is followed by an APPROVAL_OUTCOME entry for the
+// same event.
+std::vector<accord::v1::DecisionEntry> DecisionHistory(
+    const std::vector<accord::v1::RecordedEvent>& events);
+
+// True when `entry` passes the request's filters: kinds (empty: any), actor (the
+// principal who appended it or who decided), recorded_at in [from_time, to_time), each
+// only when set. Paging and project_id are the caller's business.
+bool MatchesFilter(const accord::v1::DecisionEntry& entry,
+                   const accord::v1::GetDecisionHistoryRequest& filter);
+
+}  // namespace accord::domain
+
+#endif  // ACCORD_SERVER_DOMAIN_DECISION_HISTORY_H_

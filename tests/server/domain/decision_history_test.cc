@@ -1,0 +1,398 @@
+// Decision history: which events are decisions, what each answered, the outcome entry of
+// the decision that settles an approval, retractions, and the request's filters.
+#include "server/domain/decision_history.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "google/protobuf/text_format.h"
+#include "server/domain/event_validation.h"
+
+namespace accord::domain {
+namespace {
+
+namespace v1 = accord::v1;
+
+absl::Time At(int year, int month, int day, int hour = 9) {
+  return absl::FromCivil(absl::CivilSecond(year, month, day, hour, 0, 0), absl::UTCTimeZone());
+}
+
+google::protobuf::Timestamp Ts(absl::Time t) {
+  google::protobuf::Timestamp ts;
+  ts.set_seconds(absl::ToUnixSeconds(t));
+  return ts;
+}
+
+// A project's log under construction: each event gets the next version, a UUID derived
+// from it, a recorded_at one hour after the previous event and a hash ending in 0xa0 +
+// its version.
+class Log {
+ public:
+  // Records `payload_text` (an EventPayload in text format) as the next event.
+  void Add(const std::string& payload_text, const std::string& actor = "pm") {
+    v1::RecordedEvent event;
+    const uint64_t version = events_.size() + 1;
+    event.set_project_id("p1");
+    event.set_version(version);
+    event.set_position(version);
+    event.set_event_id(IdOf(version));
+    EXPECT_TRUE(
+        google::protobuf::TextFormat::ParseFromString(payload_text, event.mutable_payload()))
+        << payload_text;
+    event.set_event_type(EventTypeOf(event.payload()));
+    *event.mutable_recorded_at() = Ts(clock_);
+    event.mutable_actor()->set_principal(actor);
+    event.set_hash(std::string(31, '\0') + static_cast<char>(0xa0 + version));
+    clock_ += absl::Hours(1);
+    events_.push_back(event);
+  }
+
+  static std::string IdOf(uint64_t version) {
+    return absl::StrFormat("00000000-0000-4000-8000-%012d", version);
+  }
+  std::vector<v1::DecisionEntry> History() const { return DecisionHistory(events_); }
+
+ private:
+  std::vector<v1::RecordedEvent> events_;
+  absl::Time clock_ = At(2026, 3, 2);
+};
+
+constexpr char kCreated[] =
+    R"(project_created { name: "Portal" client_org: "Acme" manager: "pm" })";
+
+// v2 change CR-1 requested, v3 approval A1 on it by ana and bob under `rule`.
+void AddChangeApproval(Log& log, const std::string& rule) {
+  log.Add(R"(change_requested { change_id: "CR-1" title: "SSO" })", "client");
+  log.Add(absl::StrFormat(R"(approval_requested { approval_id: "A1"
+      subject: APPROVAL_SUBJECT_CHANGE subject_id: "CR-1" approvers: ["ana", "bob"]
+      rule: %s })",
+                          rule));
+}
+
+std::string Decide(const std::string& approver, const std::string& decision) {
+  return absl::StrFormat(
+      R"(approval_decided { approval_id: "A1" approver: "%s" decision: %s comment: "ok" })",
+      approver, decision);
+}
+
+std::vector<v1::DecisionKind> KindsOf(const std::vector<v1::DecisionEntry>& history) {
+  std::vector<v1::DecisionKind> kinds;
+  for (const v1::DecisionEntry& entry : history) kinds.push_back(entry.kind());
+  return kinds;
+}
+
+// ---------------------------------------------------------------------------------------
+
+TEST(DecisionHistoryTest, EventsThatDecideNothingMakeNoEntries) {
+  Log log;
+  log.Add(kCreated);
+  log.Add(R"(status_updated { health: HEALTH_GREEN })");
+  log.Add(R"(change_requested { change_id: "CR-1" title: "SSO" })");
+  EXPECT_TRUE(log.History().empty());
+}
+
+TEST(DecisionHistoryTest, EntryCarriesTheEnvelopeOfItsEvent) {
+  Log log;
+  log.Add(kCreated);
+  log.Add(R"(charter_confirmed { confirmed_by: "sponsor" comment: "as agreed" })", "pm");
+  const std::vector<v1::DecisionEntry> history = log.History();
+  ASSERT_EQ(history.size(), 1u);
+  const v1::DecisionEntry& entry = history[0];
+  EXPECT_EQ(entry.kind(), v1::DECISION_KIND_SCOPE_SIGN_OFF);
+  EXPECT_EQ(entry.event_type(), "charter_confirmed");
+  EXPECT_EQ(entry.version(), 2u);
+  EXPECT_EQ(entry.event_id(), Log::IdOf(2));
+  EXPECT_EQ(entry.hash_hex(), std::string(62, '0') + "a2");
+  EXPECT_EQ(entry.recorded_at().seconds(), absl::ToUnixSeconds(At(2026, 3, 2, 10)));
+  EXPECT_EQ(entry.actor(), "pm");
+  EXPECT_EQ(entry.decided_by(), "sponsor");
+  EXPECT_EQ(entry.comment(), "as agreed");
+  EXPECT_EQ(entry.answers_version(), 0u);  // No approval named.
+  EXPECT_FALSE(entry.retracted());
+}
+
+TEST(DecisionHistoryTest, CharterConfirmationAnswersTheApprovalItConcluded) {
+  Log log;
+  log.Add(kCreated);
+  log.Add(R"(approval_requested { approval_id: "A0" subject: APPROVAL_SUBJECT_CHARTER
+                                  approvers: ["sponsor"] rule: APPROVAL_RULE_ANY })");
+  log.Add(R"(charter_confirmed { confirmed_by: "sponsor" approval_id: "A0" })");
+  const std::vector<v1::DecisionEntry> history = log.History();
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].answers_version(), 2u);
+  EXPECT_EQ(history[0].answers_event_id(), Log::IdOf(2));
+}
+
+TEST(DecisionHistoryTest, AllRuleOutcomeComesWithTheLastApproval) {
+  Log log;
+  log.Add(kCreated);
+  AddChangeApproval(log, "APPROVAL_RULE_ALL");
+  log.Add(Decide("ana", "DECISION_APPROVE"), "ana");  // v4: still open.
+  log.Add(Decide("bob", "DECISION_APPROVE"), "bob");  // v5: settles it.
+  const std::vector<v1::DecisionEntry> history = log.History();
+  ASSERT_EQ(KindsOf(history), (std::vector<v1::DecisionKind>{v1::DECISION_KIND_APPROVAL_DECISION,
+                                                             v1::DECISION_KIND_APPROVAL_DECISION,
+                                                             v1::DECISION_KIND_APPROVAL_OUTCOME}));
+  EXPECT_EQ(history[0].decided_by(), "ana");
+  EXPECT_EQ(history[0].outcome(), "APPROVE");
+  EXPECT_EQ(history[0].comment(), "ok");
+  EXPECT_EQ(history[0].subject(), "approval A1 (change CR-1)");
+  EXPECT_EQ(history[0].answers_version(), 3u);
+  EXPECT_EQ(history[1].version(), 5u);
+  EXPECT_EQ(history[2].version(), 5u);  // The outcome sits at the deciding event.
+  EXPECT_EQ(history[2].event_id(), Log::IdOf(5));
+  EXPECT_EQ(history[2].decided_by(), "bob");
+  EXPECT_EQ(history[2].outcome(), "APPROVED");
+  EXPECT_EQ(history[2].answers_event_id(), Log::IdOf(3));
+}
+
+TEST(DecisionHistoryTest, AllRuleIsRejectedByTheFirstReject) {
+  Log log;
+  log.Add(kCreated);
+  AddChangeApproval(log, "APPROVAL_RULE_ALL");
+  log.Add(Decide("ana", "DECISION_REJECT"), "ana");
+  const std::vector<v1::DecisionEntry> history = log.History();
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[0].outcome(), "REJECT");
+  EXPECT_EQ(history[1].kind(), v1::DECISION_KIND_APPROVAL_OUTCOME);
+  EXPECT_EQ(history[1].outcome(), "REJECTED");
+}
+
+TEST(DecisionHistoryTest, AnyRuleOutcomeComesWithTheFirstApproval) {
+  Log log;
+  log.Add(kCreated);
+  AddChangeApproval(log, "APPROVAL_RULE_ANY");
+  log.Add(Decide("ana", "DECISION_APPROVE"), "ana");  // v4: settles it.
+  log.Add(Decide("bob", "DECISION_REJECT"), "bob");   // v5: too late to change it.
+  const std::vector<v1::DecisionEntry> history = log.History();
+  ASSERT_EQ(KindsOf(history), (std::vector<v1::DecisionKind>{v1::DECISION_KIND_APPROVAL_DECISION,
+                                                             v1::DECISION_KIND_APPROVAL_OUTCOME,
+                                                             v1::DECISION_KIND_APPROVAL_DECISION}));
+  EXPECT_EQ(history[1].version(), 4u);
+  EXPECT_EQ(history[1].outcome(), "APPROVED");
+}
+
+TEST(DecisionHistoryTest, ApprovalCompletedIsAnOutcomeEntry) {
+  Log log;
+  log.Add(kCreated);
+  AddChangeApproval(log, "APPROVAL_RULE_ANY");
+  log.Add(Decide("ana", "DECISION_APPROVE"), "ana");
+  log.Add(R"(approval_completed { approval_id: "A1" outcome: APPROVAL_OUTCOME_APPROVED
+                                  note: "recorded" })");
+  const std::vector<v1::DecisionEntry> history = log.History();
+  ASSERT_EQ(history.size(), 3u);
+  EXPECT_EQ(history[2].kind(), v1::DECISION_KIND_APPROVAL_OUTCOME);
+  EXPECT_EQ(history[2].event_type(), "approval_completed");
+  EXPECT_EQ(history[2].outcome(), "APPROVED");
+  EXPECT_EQ(history[2].comment(), "recorded");
+  EXPECT_EQ(history[2].answers_version(), 3u);
+}
+
+TEST(DecisionHistoryTest, ChangeDecisionAnswersItsRequest) {
+  Log log;
+  log.Add(kCreated);
+  log.Add(R"(change_requested { change_id: "CR-1" title: "SSO" })", "client");
+  log.Add(R"(change_assessed { change_id: "CR-1" schedule_impact_days: 3 })");
+  log.Add(R"(change_approved { change_id: "CR-1" approved_by: "sponsor" comment: "go" })");
+  const std::vector<v1::DecisionEntry> history = log.History();
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].kind(), v1::DECISION_KIND_CHANGE_DECISION);
+  EXPECT_EQ(history[0].subject(), "change CR-1");
+  EXPECT_EQ(history[0].decided_by(), "sponsor");
+  EXPECT_EQ(history[0].outcome(), "APPROVED");
+  EXPECT_EQ(history[0].comment(), "go");
+  EXPECT_EQ(history[0].answers_version(), 2u);
+  EXPECT_EQ(history[0].answers_event_id(), Log::IdOf(2));
+}
+
+TEST(DecisionHistoryTest, ChangeDecidedByNobodyNamedIsDecidedByItsActor) {
+  Log log;
+  log.Add(kCreated);
+  log.Add(R"(change_requested { change_id: "CR-1" title: "SSO" })", "client");
+  log.Add(R"(change_withdrawn { change_id: "CR-1" reason: "not needed" })", "client");
+  const std::vector<v1::DecisionEntry> history = log.History();
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].decided_by(), "client");
+  EXPECT_EQ(history[0].outcome(), "WITHDRAWN");
+  EXPECT_EQ(history[0].comment(), "not needed");
+}
+
+TEST(DecisionHistoryTest, AcceptanceAnswersTheLatestSubmission) {
+  Log log;
+  log.Add(kCreated);
+  log.Add(R"(deliverable_submitted { deliverable_id: "D1" version: "1" })");
+  log.Add(R"(deliverable_rejected { deliverable_id: "D1" rejected_by: "sponsor"
+                                    reason: "typos" })");
+  log.Add(R"(deliverable_submitted { deliverable_id: "D1" version: "2" })");  // v4
+  log.Add(R"(deliverable_accepted { deliverable_id: "D1" accepted_by: "sponsor" })");
+  const std::vector<v1::DecisionEntry> history = log.History();
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[0].kind(), v1::DECISION_KIND_ACCEPTANCE);
+  EXPECT_EQ(history[0].outcome(), "REJECTED");
+  EXPECT_EQ(history[0].comment(), "typos");
+  EXPECT_EQ(history[0].answers_version(), 2u);
+  EXPECT_EQ(history[1].outcome(), "ACCEPTED");
+  EXPECT_EQ(history[1].subject(), "deliverable D1");
+  EXPECT_EQ(history[1].decided_by(), "sponsor");
+  EXPECT_EQ(history[1].answers_version(), 4u);
+  EXPECT_EQ(history[1].answers_event_id(), Log::IdOf(4));
+}
+
+TEST(DecisionHistoryTest, ClosureIsAnEntry) {
+  Log log;
+  log.Add(kCreated);
+  log.Add(R"(project_closed { final_acceptance: true summary: "shipped" })");
+  const std::vector<v1::DecisionEntry> history = log.History();
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].kind(), v1::DECISION_KIND_CLOSURE);
+  EXPECT_EQ(history[0].decided_by(), "pm");
+  EXPECT_EQ(history[0].comment(), "shipped");
+}
+
+TEST(DecisionHistoryTest, RetractionMarksTheDecisionAndAddsACorrection) {
+  Log log;
+  log.Add(kCreated);
+  log.Add(R"(change_requested { change_id: "CR-1" title: "SSO" })");
+  log.Add(R"(change_rejected { change_id: "CR-1" rejected_by: "sponsor" })");  // v3
+  log.Add(absl::StrFormat(R"(event_retracted { retracted_event_id: "%s" reason: "wrong CR" })",
+                          Log::IdOf(3)),
+          "auditor");
+  const std::vector<v1::DecisionEntry> history = log.History();
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[0].kind(), v1::DECISION_KIND_CHANGE_DECISION);
+  EXPECT_TRUE(history[0].retracted());  // Stays in the history, marked.
+  EXPECT_EQ(history[1].kind(), v1::DECISION_KIND_CORRECTION);
+  EXPECT_FALSE(history[1].retracted());
+  EXPECT_EQ(history[1].outcome(), "RETRACTED");
+  EXPECT_EQ(history[1].comment(), "wrong CR");
+  EXPECT_EQ(history[1].subject(), "change_rejected v3");
+  EXPECT_EQ(history[1].decided_by(), "auditor");
+  EXPECT_EQ(history[1].answers_version(), 3u);
+  EXPECT_EQ(history[1].answers_event_id(), Log::IdOf(3));
+}
+
+TEST(DecisionHistoryTest, CorrectionAlsoMarksTheDecision) {
+  Log log;
+  log.Add(kCreated);
+  log.Add(R"(deliverable_submitted { deliverable_id: "D1" })");
+  log.Add(R"(deliverable_accepted { deliverable_id: "D1" accepted_by: "sponsr" })");  // v3
+  log.Add(absl::StrFormat(R"(event_corrected { corrected_event_id: "%s" reason: "typo"
+      replacement { deliverable_accepted { deliverable_id: "D1" accepted_by: "sponsor" } } })",
+                          Log::IdOf(3)));
+  const std::vector<v1::DecisionEntry> history = log.History();
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_TRUE(history[0].retracted());
+  EXPECT_EQ(history[1].outcome(), "CORRECTED");
+}
+
+TEST(DecisionHistoryTest, RetractedRetractionUndoesNothing) {
+  Log log;
+  log.Add(kCreated);
+  log.Add(R"(project_closed { summary: "done" })");  // v2
+  log.Add(absl::StrFormat(R"(event_retracted { retracted_event_id: "%s" reason: "r" })",
+                          Log::IdOf(2)));  // v3
+  log.Add(absl::StrFormat(R"(event_retracted { retracted_event_id: "%s" reason: "r" })",
+                          Log::IdOf(3)));  // v4
+  const std::vector<v1::DecisionEntry> history = log.History();
+  ASSERT_EQ(history.size(), 3u);
+  EXPECT_FALSE(history[0].retracted());  // The closure counts again.
+  EXPECT_TRUE(history[1].retracted());
+  EXPECT_FALSE(history[2].retracted());
+}
+
+TEST(DecisionHistoryTest, RetractedApprovalNoLongerCountsTowardsTheOutcome) {
+  Log log;
+  log.Add(kCreated);
+  AddChangeApproval(log, "APPROVAL_RULE_ALL");
+  log.Add(Decide("ana", "DECISION_APPROVE"), "ana");  // v4
+  log.Add(
+      absl::StrFormat(R"(event_retracted { retracted_event_id: "%s" reason: "r" })", Log::IdOf(4)));
+  log.Add(Decide("bob", "DECISION_APPROVE"), "bob");  // Alone: not all approvers yet.
+  const std::vector<v1::DecisionEntry> history = log.History();
+  EXPECT_EQ(KindsOf(history), (std::vector<v1::DecisionKind>{v1::DECISION_KIND_APPROVAL_DECISION,
+                                                             v1::DECISION_KIND_CORRECTION,
+                                                             v1::DECISION_KIND_APPROVAL_DECISION}));
+}
+
+// --- filters ---
+
+v1::DecisionEntry EntryOf(v1::DecisionKind kind, const std::string& actor,
+                          const std::string& decided_by, absl::Time recorded_at) {
+  v1::DecisionEntry entry;
+  entry.set_kind(kind);
+  entry.set_actor(actor);
+  entry.set_decided_by(decided_by);
+  *entry.mutable_recorded_at() = Ts(recorded_at);
+  return entry;
+}
+
+TEST(DecisionHistoryFilterTest, EmptyFilterMatchesEverything) {
+  EXPECT_TRUE(MatchesFilter(EntryOf(v1::DECISION_KIND_CLOSURE, "pm", "pm", At(2026, 3, 2)),
+                            v1::GetDecisionHistoryRequest()));
+}
+
+TEST(DecisionHistoryFilterTest, KindsKeepOnlyTheKindsNamed) {
+  v1::GetDecisionHistoryRequest filter;
+  filter.add_kinds(v1::DECISION_KIND_ACCEPTANCE);
+  filter.add_kinds(v1::DECISION_KIND_CLOSURE);
+  const absl::Time t = At(2026, 3, 2);
+  EXPECT_TRUE(MatchesFilter(EntryOf(v1::DECISION_KIND_CLOSURE, "pm", "pm", t), filter));
+  EXPECT_FALSE(MatchesFilter(EntryOf(v1::DECISION_KIND_CHANGE_DECISION, "pm", "pm", t), filter));
+}
+
+TEST(DecisionHistoryFilterTest, ActorMatchesWhoAppendedOrWhoDecided) {
+  v1::GetDecisionHistoryRequest filter;
+  filter.set_actor("sponsor");
+  const absl::Time t = At(2026, 3, 2);
+  const v1::DecisionKind kind = v1::DECISION_KIND_ACCEPTANCE;
+  EXPECT_TRUE(MatchesFilter(EntryOf(kind, "sponsor", "sponsor", t), filter));
+  EXPECT_TRUE(MatchesFilter(EntryOf(kind, "pm", "sponsor", t), filter));  // On their behalf.
+  EXPECT_TRUE(MatchesFilter(EntryOf(kind, "sponsor", "", t), filter));
+  EXPECT_FALSE(MatchesFilter(EntryOf(kind, "pm", "client", t), filter));
+}
+
+TEST(DecisionHistoryFilterTest, TimeRangeIncludesFromAndExcludesTo) {
+  v1::GetDecisionHistoryRequest filter;
+  *filter.mutable_from_time() = Ts(At(2026, 3, 2));
+  *filter.mutable_to_time() = Ts(At(2026, 3, 3));
+  const auto at = [](absl::Time t) { return EntryOf(v1::DECISION_KIND_CLOSURE, "pm", "pm", t); };
+  EXPECT_FALSE(MatchesFilter(at(At(2026, 3, 2) - absl::Seconds(1)), filter));
+  EXPECT_TRUE(MatchesFilter(at(At(2026, 3, 2)), filter));
+  EXPECT_TRUE(MatchesFilter(at(At(2026, 3, 3) - absl::Seconds(1)), filter));
+  EXPECT_FALSE(MatchesFilter(at(At(2026, 3, 3)), filter));
+}
+
+TEST(DecisionHistoryFilterTest, OpenEndedTimeRange) {
+  v1::GetDecisionHistoryRequest filter;
+  *filter.mutable_from_time() = Ts(At(2026, 3, 2));
+  const v1::DecisionEntry late = EntryOf(v1::DECISION_KIND_CLOSURE, "pm", "pm", At(2030, 1, 1));
+  EXPECT_TRUE(MatchesFilter(late, filter));  // No to_time: no upper bound.
+  filter.clear_from_time();
+  *filter.mutable_to_time() = Ts(At(2026, 3, 2));
+  EXPECT_FALSE(MatchesFilter(late, filter));
+}
+
+TEST(DecisionHistoryFilterTest, FiltersApplyToABuiltHistory) {
+  Log log;
+  log.Add(kCreated);
+  AddChangeApproval(log, "APPROVAL_RULE_ALL");
+  log.Add(Decide("ana", "DECISION_APPROVE"), "ana");
+  log.Add(Decide("bob", "DECISION_APPROVE"), "bob");
+  v1::GetDecisionHistoryRequest filter;
+  filter.add_kinds(v1::DECISION_KIND_APPROVAL_DECISION);
+  filter.set_actor("bob");
+  std::vector<v1::DecisionEntry> kept;
+  for (const v1::DecisionEntry& entry : log.History()) {
+    if (MatchesFilter(entry, filter)) kept.push_back(entry);
+  }
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].version(), 5u);
+}
+
+}  // namespace
+}  // namespace accord::domain
