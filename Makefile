@@ -18,8 +18,12 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
+# On an empty data directory the demo projects are seeded once the server is up.
 run: build
-	$(BUILD_DIR)/server/accordd --listen=$(LISTEN) --data_dir=$(DATA_DIR)
+	@if [ ! -d "$(DATA_DIR)" ]; then \
+	  (ACCORD_TARGET=$(LISTEN) $(BUILD_DIR)/client/accord demo --wait 60 || true) & \
+	fi; \
+	exec $(BUILD_DIR)/server/accordd --listen=$(LISTEN) --data_dir=$(DATA_DIR)
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600 -j $(JOBS)

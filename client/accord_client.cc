@@ -139,14 +139,44 @@ absl::StatusOr<accord::v1::ServerInfo> AccordClient::GetServerInfo() {
   return info;
 }
 
-absl::StatusOr<accord::v1::ProjectState> AccordClient::GetProject(
-    const accord::v1::GetProjectRequest& request) {
+template <typename Request, typename Response>
+absl::StatusOr<Response> AccordClient::ProjectsCall(
+    grpc::Status (accord::v1::Projects::Stub::*method)(grpc::ClientContext*, const Request&,
+                                                       Response*),
+    const Request& request) {
   grpc::ClientContext context;
   Prepare(&context, true);
-  accord::v1::GetProjectResponse response;
-  grpc::Status status = projects_->GetProject(&context, request, &response);
+  Response response;
+  grpc::Status status = ((*projects_).*method)(&context, request, &response);
   if (!status.ok()) return FromGrpc(status);
-  return std::move(*response.mutable_state());
+  return response;
+}
+
+absl::StatusOr<accord::v1::ProjectState> AccordClient::GetProject(
+    const accord::v1::GetProjectRequest& request) {
+  auto response = ProjectsCall(&accord::v1::Projects::Stub::GetProject, request);
+  if (!response.ok()) return response.status();
+  return std::move(*response->mutable_state());
+}
+
+absl::StatusOr<accord::v1::ListProjectsResponse> AccordClient::ListProjects(
+    const accord::v1::ListProjectsRequest& request) {
+  return ProjectsCall(&accord::v1::Projects::Stub::ListProjects, request);
+}
+
+absl::StatusOr<accord::v1::GetDecisionHistoryResponse> AccordClient::GetDecisionHistory(
+    const accord::v1::GetDecisionHistoryRequest& request) {
+  return ProjectsCall(&accord::v1::Projects::Stub::GetDecisionHistory, request);
+}
+
+absl::StatusOr<accord::v1::ProgressReport> AccordClient::GetReport(
+    const accord::v1::GetReportRequest& request) {
+  return ProjectsCall(&accord::v1::Projects::Stub::GetReport, request);
+}
+
+absl::StatusOr<accord::v1::GetClientResponsivenessResponse> AccordClient::GetClientResponsiveness(
+    const accord::v1::GetClientResponsivenessRequest& request) {
+  return ProjectsCall(&accord::v1::Projects::Stub::GetClientResponsiveness, request);
 }
 
 absl::Status AccordClient::CheckHealth() {

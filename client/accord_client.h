@@ -77,6 +77,13 @@ class AccordClient {
 
   // accord.v1.Projects
   absl::StatusOr<accord::v1::ProjectState> GetProject(const accord::v1::GetProjectRequest& request);
+  absl::StatusOr<accord::v1::ListProjectsResponse> ListProjects(
+      const accord::v1::ListProjectsRequest& request);
+  absl::StatusOr<accord::v1::GetDecisionHistoryResponse> GetDecisionHistory(
+      const accord::v1::GetDecisionHistoryRequest& request);
+  absl::StatusOr<accord::v1::ProgressReport> GetReport(const accord::v1::GetReportRequest& request);
+  absl::StatusOr<accord::v1::GetClientResponsivenessResponse> GetClientResponsiveness(
+      const accord::v1::GetClientResponsivenessRequest& request);
 
   // The standard grpc.health.v1 check of the whole server: OK when SERVING.
   absl::Status CheckHealth();
@@ -87,6 +94,13 @@ class AccordClient {
   void Prepare(grpc::ClientContext* context, bool unary) const;
 
  private:
+  // One unary call of the Projects service with the usual headers and deadline.
+  template <typename Request, typename Response>
+  absl::StatusOr<Response> ProjectsCall(
+      grpc::Status (accord::v1::Projects::Stub::*method)(grpc::ClientContext*, const Request&,
+                                                         Response*),
+      const Request& request);
+
   template <typename Request, typename Response, typename Fn>
   absl::Status ReadStreamed(
       std::unique_ptr<grpc::ClientReader<Response>> (accord::v1::EventStore::Stub::*method)(

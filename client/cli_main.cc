@@ -4,6 +4,8 @@
 // 4 not found; 5 conflict (wrong expected version, rule or idempotency violation);
 // 6 rejected as invalid by the server; 1 any other error. Errors print one line:
 // "accord: CODE: message".
+#include <algorithm>
+#include <cctype>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -14,8 +16,10 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "client/accord_client.h"
+#include "client/demo.h"
 #include "client/project_view.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -78,6 +82,39 @@ void PrintEvent(const accord::v1::RecordedEvent& e, bool json) {
             << e.actor().role() << "  "
             << (e.visibility() == accord::v1::VISIBILITY_CLIENT ? "client" : "internal") << "  "
             << ToJson(e.payload()) << std::endl;
+}
+
+// Prints rows as left-aligned columns; the first row is the header.
+void PrintTable(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width;
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (width.size() <= i) width.push_back(0);
+      width[i] = std::max(width[i], row[i].size());
+    }
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
+    }
+    std::cout << line << "\n";
+  }
+}
+
+// Enum value name without its type prefix: HEALTH_GREEN -> GREEN.
+std::string Short(const std::string& name, const std::string& prefix) {
+  return name.rfind(prefix, 0) == 0 ? name.substr(prefix.size()) : name;
+}
+
+bool ParseTimestamp(const std::string& text, google::protobuf::Timestamp* out) {
+  absl::Time t;
+  std::string err;
+  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &err)) return false;
+  out->set_seconds(absl::ToUnixSeconds(t));
+  out->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(out->seconds()))));
+  return true;
 }
 
 absl::StatusOr<std::string> ReadInput(const std::string& path) {
@@ -199,6 +236,38 @@ int main(int argc, char** argv) {
   project_show->add_option("--now", now, "RFC 3339 clock for overdue items (default: now)");
   project_show->add_flag("--json", json, "the full state as JSON");
 
+  auto* project_list = project_cmd->add_subcommand("list", "all projects at a glance");
+  project_list->add_flag("--json", json, "JSON, one project per line");
+  project_list->add_option("--now", now, "RFC 3339 clock for overdue items (default: now)");
+
+  auto* history = app.add_subcommand("history", "a project's decisions: who, when, why");
+  std::vector<std::string> kinds;
+  std::string actor_filter;
+  history->add_option("PROJECT", project, "project id")->required();
+  history->add_option("--kind", kinds,
+                      "scope_sign_off, approval_decision, approval_outcome, change_decision, "
+                      "acceptance, closure, correction (repeatable)");
+  history->add_option("--actor", actor_filter, "only decisions by or appended by this principal");
+  history->add_flag("--json", json, "JSON, one decision per line");
+
+  auto* report = app.add_subcommand("report", "progress report for a period (Markdown)");
+  std::string period;
+  report->add_option("PROJECT", project, "project id")->required();
+  report->add_option("--period", period, "2026-W47, 2026-11 or 2026-11-01..2026-11-15")
+      ->required();
+  report->add_option("--now", now, "RFC 3339 clock for overdue items (default: now)");
+  report->add_flag("--json", json, "the structured report as JSON");
+
+  auto* responsiveness = app.add_subcommand(
+      "responsiveness", "how late the client is on what it owes (one project or all)");
+  responsiveness->add_option("PROJECT", project, "project id (default: every project)");
+  responsiveness->add_flag("--json", json, "JSON");
+
+  auto* demo = app.add_subcommand("demo", "seed a sample client project walking the lifecycle");
+  std::string demo_project = "demo";
+  demo->add_option("--project", demo_project, "id of the sample project")->capture_default_str();
+  demo->add_option("--wait", max_count, "seconds to wait for the server to come up");
+
   auto* health = app.add_subcommand("health", "check that the server is serving");
   auto* info = app.add_subcommand("info", "show the server's version and durability mode");
 
@@ -271,28 +340,141 @@ int main(int argc, char** argv) {
   if (*project_show) {
     accord::v1::GetProjectRequest request;
     request.set_project_id(project);
-    auto set_time = [](const std::string& text, google::protobuf::Timestamp* out) {
-      absl::Time t;
-      std::string err;
-      if (!absl::ParseTime(absl::RFC3339_full, text, &t, &err)) return false;
-      out->set_seconds(absl::ToUnixSeconds(t));
-      out->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(out->seconds()))));
-      return true;
-    };
     if (!as_of.empty()) {
       uint64_t version = 0;
       if (absl::SimpleAtoi(as_of, &version)) {
         request.set_as_of_version(version);
-      } else if (!set_time(as_of, request.mutable_as_of_time())) {
+      } else if (!ParseTimestamp(as_of, request.mutable_as_of_time())) {
         return UsageError("--as-of must be a version number or an RFC 3339 time, got " + as_of);
       }
     }
-    if (!now.empty() && !set_time(now, request.mutable_now())) {
+    if (!now.empty() && !ParseTimestamp(now, request.mutable_now())) {
       return UsageError("--now must be an RFC 3339 time, got " + now);
     }
     auto state = client.GetProject(request);
     if (!state.ok()) return Fail(state.status());
     std::cout << (json ? ToJson(*state, true) + "\n" : accord::client::RenderProject(*state));
+    return 0;
+  }
+  if (*project_list) {
+    accord::v1::ListProjectsRequest request;
+    if (!now.empty() && !ParseTimestamp(now, request.mutable_now())) {
+      return UsageError("--now must be an RFC 3339 time, got " + now);
+    }
+    std::vector<std::vector<std::string>> rows = {
+        {"PROJECT", "NAME", "CLIENT", "STATUS", "HEALTH", "OVERDUE", "CHANGES", "APPROVALS",
+         "RISKS", "VERSION", "LAST ACTIVITY"}};
+    do {
+      auto page = client.ListProjects(request);
+      if (!page.ok()) return Fail(page.status());
+      for (const auto& p : page->projects()) {
+        if (json) {
+          std::cout << ToJson(p) << "\n";
+          continue;
+        }
+        rows.push_back({p.project_id(), p.name(), p.client_org(),
+                        Short(accord::v1::LifecycleStatus_Name(p.status()), "LIFECYCLE_STATUS_"),
+                        Short(accord::v1::Health_Name(p.health()), "HEALTH_"),
+                        std::to_string(p.overdue_client_actions()), std::to_string(p.open_changes()),
+                        std::to_string(p.open_approvals()), std::to_string(p.open_risks()),
+                        std::to_string(p.version()),
+                        p.has_last_activity() ? FormatTime(p.last_activity()) : "-"});
+      }
+      request.set_page_token(page->next_page_token());
+    } while (!request.page_token().empty());
+    if (!json) PrintTable(rows);
+    return 0;
+  }
+  if (*history) {
+    accord::v1::GetDecisionHistoryRequest request;
+    request.set_project_id(project);
+    request.set_actor(actor_filter);
+    for (const std::string& k : kinds) {
+      accord::v1::DecisionKind kind;
+      std::string upper = "DECISION_KIND_";
+      for (char c : k) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      if (!accord::v1::DecisionKind_Parse(upper, &kind)) return UsageError("--kind: unknown kind " + k);
+      request.add_kinds(kind);
+    }
+    std::vector<std::vector<std::string>> rows = {
+        {"VERSION", "RECORDED", "KIND", "DECIDED BY", "OUTCOME", "SUBJECT", "ANSWERS", "WHY"}};
+    do {
+      auto page = client.GetDecisionHistory(request);
+      if (!page.ok()) return Fail(page.status());
+      for (const auto& d : page->decisions()) {
+        if (json) {
+          std::cout << ToJson(d) << "\n";
+          continue;
+        }
+        rows.push_back({absl::StrCat("v", d.version(), d.retracted() ? " (retracted)" : ""),
+                        FormatTime(d.recorded_at()),
+                        Short(accord::v1::DecisionKind_Name(d.kind()), "DECISION_KIND_"),
+                        d.decided_by().empty() ? d.actor() : d.decided_by(), d.outcome(),
+                        d.subject(), d.answers_version() ? absl::StrCat("v", d.answers_version()) : "",
+                        d.comment()});
+      }
+      request.set_page_token(page->next_page_token());
+    } while (!request.page_token().empty());
+    if (!json) PrintTable(rows);
+    return 0;
+  }
+  if (*report) {
+    accord::v1::GetReportRequest request;
+    request.set_project_id(project);
+    request.set_period(period);
+    if (!now.empty() && !ParseTimestamp(now, request.mutable_now())) {
+      return UsageError("--now must be an RFC 3339 time, got " + now);
+    }
+    auto result = client.GetReport(request);
+    if (!result.ok()) return Fail(result.status());
+    if (json) {
+      std::cout << ToJson(*result, true) << "\n";
+    } else {
+      std::cout << result->markdown();
+    }
+    return 0;
+  }
+  if (*responsiveness) {
+    accord::v1::GetClientResponsivenessRequest request;
+    request.set_project_id(project);
+    std::vector<std::vector<std::string>> rows = {
+        {"PROJECT", "REQUESTED", "DONE", "DONE LATE", "OPEN", "OVERDUE", "AVG DAYS LATE",
+         "MAX DAYS LATE", "REMINDERS", "ESCALATIONS"}};
+    do {
+      auto page = client.GetClientResponsiveness(request);
+      if (!page.ok()) return Fail(page.status());
+      for (const auto& r : page->projects()) {
+        if (json) {
+          std::cout << ToJson(r) << "\n";
+          continue;
+        }
+        rows.push_back({r.project_id(), std::to_string(r.requested()), std::to_string(r.completed()),
+                        std::to_string(r.completed_late()), std::to_string(r.open()),
+                        std::to_string(r.open_overdue()), absl::StrFormat("%.1f", r.average_days_late()),
+                        std::to_string(r.max_days_late()), std::to_string(r.reminders()),
+                        std::to_string(r.escalations())});
+      }
+      request.set_page_token(page->next_page_token());
+    } while (!request.page_token().empty());
+    if (!json) PrintTable(rows);
+    return 0;
+  }
+  if (*demo) {
+    // `make run` starts the server and the demo together: wait (bounded) for it to serve.
+    const absl::Time deadline = absl::Now() + absl::Seconds(max_count > 0 ? max_count : 30);
+    absl::Status up = client.CheckHealth();
+    while (!up.ok() && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(200));
+      up = client.CheckHealth();
+    }
+    if (!up.ok()) return Fail(up);
+    absl::Status s = accord::client::SeedDemo(options.target, demo_project, absl::Now());
+    if (!s.ok()) return Fail(s);
+    std::cout << "seeded projects " << demo_project << " and " << demo_project << "-closed; try:\n"
+              << "  accord project show " << demo_project << "\n"
+              << "  accord history " << demo_project << "\n"
+              << "  accord report " << demo_project << " --period "
+              << absl::FormatTime("%Y-%m", absl::Now(), absl::UTCTimeZone()) << "\n";
     return 0;
   }
   if (*health) {

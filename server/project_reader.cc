@@ -7,9 +7,8 @@
 
 namespace accord::server {
 
-absl::StatusOr<accord::v1::ProjectState> ReadProjectState(storage::EventLog& log,
-                                                          const std::string& project_id,
-                                                          const domain::ReplayOptions& options) {
+absl::StatusOr<std::vector<accord::v1::RecordedEvent>> ReadProjectEvents(
+    storage::EventLog& log, const std::string& project_id, const domain::ReplayOptions& options) {
   std::vector<accord::v1::RecordedEvent> events;
   std::vector<storage::EventRecord> page;
   storage::ReadLimits limits;
@@ -36,12 +35,20 @@ absl::StatusOr<accord::v1::ProjectState> ReadProjectState(storage::EventLog& log
     if (past_time) break;
     next = page.back().version + 1;
   }
-  if (options.up_to_version != 0 && events.size() < options.up_to_version) {
+  return events;
+}
+
+absl::StatusOr<accord::v1::ProjectState> ReadProjectState(storage::EventLog& log,
+                                                          const std::string& project_id,
+                                                          const domain::ReplayOptions& options) {
+  auto events = ReadProjectEvents(log, project_id, options);
+  if (!events.ok()) return events.status();
+  if (options.up_to_version != 0 && events->size() < options.up_to_version) {
     return absl::OutOfRangeError(absl::StrCat("as_of_version ", options.up_to_version,
                                               " is beyond project ", project_id,
-                                              "'s current version ", events.size()));
+                                              "'s current version ", events->size()));
   }
-  accord::v1::ProjectState state = domain::Replay(events, options);
+  accord::v1::ProjectState state = domain::Replay(*events, options);
   state.set_project_id(project_id);
   return state;
 }

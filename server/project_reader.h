@@ -4,6 +4,7 @@
 #define ACCORD_SERVER_PROJECT_READER_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "accord/v1/projects.pb.h"
@@ -11,6 +12,11 @@
 #include "storage/event_log.h"
 
 namespace accord::server {
+
+// The project's events in version order, up to options.up_to_version and
+// options.recorded_up_to (options.now is not used here). NOT_FOUND if it has none.
+absl::StatusOr<std::vector<accord::v1::RecordedEvent>> ReadProjectEvents(
+    storage::EventLog& log, const std::string& project_id, const domain::ReplayOptions& options);
 
 // The state of `project_id` as `options` ask (its up_to_version / recorded_up_to / now).
 // NOT_FOUND if the project has no events; OUT_OF_RANGE if up_to_version is beyond its

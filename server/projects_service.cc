@@ -1,11 +1,60 @@
 #include "server/projects_service.h"
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "server/domain/decision_history.h"
+#include "server/domain/portfolio.h"
+#include "server/domain/progress_report.h"
 #include "server/event_translation.h"
 #include "server/project_reader.h"
 #include "server/status_mapping.h"
 
 namespace accord::server {
+namespace {
+
+constexpr uint32_t kDefaultPageSize = 100;
+constexpr uint32_t kMaxPageSize = 1000;
+
+absl::Time TimeOf(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+absl::Time NowOr(bool has_now, const google::protobuf::Timestamp& now) {
+  return has_now ? TimeOf(now) : absl::Now();
+}
+
+absl::StatusOr<uint32_t> PageSize(uint32_t requested) {
+  if (requested > kMaxPageSize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_size: at most ", kMaxPageSize, ", got ", requested));
+  }
+  return requested == 0 ? kDefaultPageSize : requested;
+}
+
+// A page of projects after `page_token` (the last project id of the previous page).
+absl::Status ProjectPage(storage::EventLog& log, const std::string& page_token,
+                         uint32_t page_size, std::vector<std::string>* ids,
+                         std::string* next_token) {
+  if (!page_token.empty()) {
+    if (absl::Status s = ValidateProjectId(page_token, "page_token"); !s.ok()) return s;
+  }
+  if (absl::Status s = log.ListProjects(page_token, page_size + 1, ids); !s.ok()) return s;
+  next_token->clear();
+  if (ids->size() > page_size) {
+    ids->resize(page_size);
+    *next_token = ids->back();
+  }
+  return absl::OkStatus();
+}
+
+// Answers `reactor` with `status` (OK or the error) and returns it, for one-line exits.
+grpc::ServerUnaryReactor* Done(grpc::ServerUnaryReactor* reactor, const absl::Status& status) {
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+}  // namespace
 
 grpc::ServerUnaryReactor* ProjectsService::GetProject(grpc::CallbackServerContext* context,
                                                       const accord::v1::GetProjectRequest* request,
@@ -42,6 +91,108 @@ grpc::ServerUnaryReactor* ProjectsService::GetProject(grpc::CallbackServerContex
   *response->mutable_state() = *std::move(state);
   reactor->Finish(grpc::Status::OK);
   return reactor;
+}
+
+}  // namespace accord::server
+
+namespace accord::server {
+
+grpc::ServerUnaryReactor* ProjectsService::ListProjects(
+    grpc::CallbackServerContext* context, const accord::v1::ListProjectsRequest* request,
+    accord::v1::ListProjectsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto page_size = PageSize(request->page_size());
+  if (!page_size.ok()) return Done(reactor, page_size.status());
+  std::vector<std::string> ids;
+  if (absl::Status s = ProjectPage(*log_, request->page_token(), *page_size, &ids,
+                                   response->mutable_next_page_token());
+      !s.ok()) {
+    return Done(reactor, s);
+  }
+  domain::ReplayOptions options;
+  options.now = NowOr(request->has_now(), request->now());
+  for (const std::string& id : ids) {
+    auto state = ReadProjectState(*log_, id, options);
+    if (!state.ok()) return Done(reactor, state.status());
+    *response->add_projects() = domain::SummarizeProject(*state);
+  }
+  return Done(reactor, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* ProjectsService::GetDecisionHistory(
+    grpc::CallbackServerContext* context, const accord::v1::GetDecisionHistoryRequest* request,
+    accord::v1::GetDecisionHistoryResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateProjectId(request->project_id(), "project_id"); !s.ok()) {
+    return Done(reactor, s);
+  }
+  auto page_size = PageSize(request->page_size());
+  if (!page_size.ok()) return Done(reactor, page_size.status());
+  // The history only grows at its end, so an offset into the filtered list is a stable
+  // page token.
+  uint64_t offset = 0;
+  if (!request->page_token().empty() && !absl::SimpleAtoi(request->page_token(), &offset)) {
+    return Done(reactor, absl::InvalidArgumentError("page_token: not a token this server issued"));
+  }
+  auto events = ReadProjectEvents(*log_, request->project_id(), {});  // NOT_FOUND if none.
+  if (!events.ok()) return Done(reactor, events.status());
+  uint64_t index = 0;
+  for (auto& entry : domain::DecisionHistory(*events)) {
+    if (!domain::MatchesFilter(entry, *request)) continue;
+    if (index++ < offset) continue;
+    if (response->decisions_size() == static_cast<int>(*page_size)) {
+      response->set_next_page_token(absl::StrCat(offset + *page_size));
+      break;
+    }
+    *response->add_decisions() = std::move(entry);
+  }
+  return Done(reactor, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* ProjectsService::GetReport(grpc::CallbackServerContext* context,
+                                                     const accord::v1::GetReportRequest* request,
+                                                     accord::v1::ProgressReport* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateProjectId(request->project_id(), "project_id"); !s.ok()) {
+    return Done(reactor, s);
+  }
+  auto period = domain::ParsePeriod(request->period());
+  if (!period.ok()) return Done(reactor, period.status());
+  auto events = ReadProjectEvents(*log_, request->project_id(), {});  // NOT_FOUND if none.
+  if (!events.ok()) return Done(reactor, events.status());
+  *response = domain::BuildProgressReport(*events, *period, NowOr(request->has_now(), request->now()));
+  response->set_project_id(request->project_id());
+  return Done(reactor, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* ProjectsService::GetClientResponsiveness(
+    grpc::CallbackServerContext* context,
+    const accord::v1::GetClientResponsivenessRequest* request,
+    accord::v1::GetClientResponsivenessResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::vector<std::string> ids;
+  if (!request->project_id().empty()) {
+    if (absl::Status s = ValidateProjectId(request->project_id(), "project_id"); !s.ok()) {
+      return Done(reactor, s);
+    }
+    ids.push_back(request->project_id());
+  } else {
+    auto page_size = PageSize(request->page_size());
+    if (!page_size.ok()) return Done(reactor, page_size.status());
+    if (absl::Status s = ProjectPage(*log_, request->page_token(), *page_size, &ids,
+                                     response->mutable_next_page_token());
+        !s.ok()) {
+      return Done(reactor, s);
+    }
+  }
+  domain::ReplayOptions options;
+  options.now = NowOr(request->has_now(), request->now());
+  for (const std::string& id : ids) {
+    auto state = ReadProjectState(*log_, id, options);
+    if (!state.ok()) return Done(reactor, state.status());
+    *response->add_projects() = domain::ComputeResponsiveness(*state);
+  }
+  return Done(reactor, absl::OkStatus());
 }
 
 }  // namespace accord::server

@@ -1,5 +1,10 @@
-// ProjectsService: the accord.v1.Projects gRPC service (project state now or as of a
-// version or time). Thin: it translates the request and delegates to project_reader.h.
+// ProjectsService: the accord.v1.Projects gRPC service: project state now or as of a
+// version or time, the portfolio, decision history, progress reports and client
+// responsiveness. Thin: it translates requests, reads the project's events
+// (project_reader.h) and delegates to the pure functions of server/domain/.
+//
+// Every answer is computed by replaying the project's stream (cost O(stream length));
+// persisted projections and snapshots are the next step.
 #ifndef ACCORD_SERVER_PROJECTS_SERVICE_H_
 #define ACCORD_SERVER_PROJECTS_SERVICE_H_
 
@@ -15,6 +20,19 @@ class ProjectsService final : public accord::v1::Projects::CallbackService {
   grpc::ServerUnaryReactor* GetProject(grpc::CallbackServerContext* context,
                                        const accord::v1::GetProjectRequest* request,
                                        accord::v1::GetProjectResponse* response) override;
+  grpc::ServerUnaryReactor* ListProjects(grpc::CallbackServerContext* context,
+                                         const accord::v1::ListProjectsRequest* request,
+                                         accord::v1::ListProjectsResponse* response) override;
+  grpc::ServerUnaryReactor* GetDecisionHistory(
+      grpc::CallbackServerContext* context, const accord::v1::GetDecisionHistoryRequest* request,
+      accord::v1::GetDecisionHistoryResponse* response) override;
+  grpc::ServerUnaryReactor* GetReport(grpc::CallbackServerContext* context,
+                                      const accord::v1::GetReportRequest* request,
+                                      accord::v1::ProgressReport* response) override;
+  grpc::ServerUnaryReactor* GetClientResponsiveness(
+      grpc::CallbackServerContext* context,
+      const accord::v1::GetClientResponsivenessRequest* request,
+      accord::v1::GetClientResponsivenessResponse* response) override;
 
  private:
   storage::EventLog* const log_;
