@@ -32,18 +32,36 @@ absl::StatusOr<uint32_t> PageSize(uint32_t requested) {
   return requested == 0 ? kDefaultPageSize : requested;
 }
 
-// A page of projects after `page_token` (the last project id of the previous page).
+// A page of project ids after `page_token` (the last id of the previous page), of the
+// requested size (validated; 0 means the default).
 absl::Status ProjectPage(storage::EventLog& log, const std::string& page_token,
-                         uint32_t page_size, std::vector<std::string>* ids,
+                         uint32_t requested_size, std::vector<std::string>* ids,
                          std::string* next_token) {
+  auto page_size = PageSize(requested_size);
+  if (!page_size.ok()) return page_size.status();
   if (!page_token.empty()) {
     if (absl::Status s = ValidateProjectId(page_token, "page_token"); !s.ok()) return s;
   }
-  if (absl::Status s = log.ListProjects(page_token, page_size + 1, ids); !s.ok()) return s;
+  if (absl::Status s = log.ListProjects(page_token, *page_size + 1, ids); !s.ok()) return s;
   next_token->clear();
-  if (ids->size() > page_size) {
-    ids->resize(page_size);
+  if (ids->size() > *page_size) {
+    ids->resize(*page_size);
     *next_token = ids->back();
+  }
+  return absl::OkStatus();
+}
+
+// Adds view(state) to `out` for each project of `ids`, with `now` as the clock.
+template <typename Item, typename View>
+absl::Status AddProjectViews(storage::EventLog& log, const std::vector<std::string>& ids,
+                             absl::Time now, google::protobuf::RepeatedPtrField<Item>* out,
+                             View view) {
+  domain::ReplayOptions options;
+  options.now = now;
+  for (const std::string& id : ids) {
+    auto state = ReadProjectState(log, id, options);
+    if (!state.ok()) return state.status();
+    *out->Add() = view(*state);
   }
   return absl::OkStatus();
 }
@@ -101,22 +119,14 @@ grpc::ServerUnaryReactor* ProjectsService::ListProjects(
     grpc::CallbackServerContext* context, const accord::v1::ListProjectsRequest* request,
     accord::v1::ListProjectsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  auto page_size = PageSize(request->page_size());
-  if (!page_size.ok()) return Done(reactor, page_size.status());
   std::vector<std::string> ids;
-  if (absl::Status s = ProjectPage(*log_, request->page_token(), *page_size, &ids,
+  if (absl::Status s = ProjectPage(*log_, request->page_token(), request->page_size(), &ids,
                                    response->mutable_next_page_token());
       !s.ok()) {
     return Done(reactor, s);
   }
-  domain::ReplayOptions options;
-  options.now = NowOr(request->has_now(), request->now());
-  for (const std::string& id : ids) {
-    auto state = ReadProjectState(*log_, id, options);
-    if (!state.ok()) return Done(reactor, state.status());
-    *response->add_projects() = domain::SummarizeProject(*state);
-  }
-  return Done(reactor, absl::OkStatus());
+  return Done(reactor, AddProjectViews(*log_, ids, NowOr(request->has_now(), request->now()),
+                                       response->mutable_projects(), domain::SummarizeProject));
 }
 
 grpc::ServerUnaryReactor* ProjectsService::GetDecisionHistory(
@@ -176,23 +186,14 @@ grpc::ServerUnaryReactor* ProjectsService::GetClientResponsiveness(
       return Done(reactor, s);
     }
     ids.push_back(request->project_id());
-  } else {
-    auto page_size = PageSize(request->page_size());
-    if (!page_size.ok()) return Done(reactor, page_size.status());
-    if (absl::Status s = ProjectPage(*log_, request->page_token(), *page_size, &ids,
-                                     response->mutable_next_page_token());
-        !s.ok()) {
-      return Done(reactor, s);
-    }
+  } else if (absl::Status s = ProjectPage(*log_, request->page_token(), request->page_size(),
+                                          &ids, response->mutable_next_page_token());
+             !s.ok()) {
+    return Done(reactor, s);
   }
-  domain::ReplayOptions options;
-  options.now = NowOr(request->has_now(), request->now());
-  for (const std::string& id : ids) {
-    auto state = ReadProjectState(*log_, id, options);
-    if (!state.ok()) return Done(reactor, state.status());
-    *response->add_projects() = domain::ComputeResponsiveness(*state);
-  }
-  return Done(reactor, absl::OkStatus());
+  return Done(reactor, AddProjectViews(*log_, ids, NowOr(request->has_now(), request->now()),
+                                       response->mutable_projects(),
+                                       domain::ComputeResponsiveness));
 }
 
 }  // namespace accord::server

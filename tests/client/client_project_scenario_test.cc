@@ -177,6 +177,43 @@ TEST_F(ClientProjectScenarioTest, MonthlyReportAndClientResponsiveness) {
   EXPECT_EQ(portfolio->projects(1).status(), v1::LIFECYCLE_STATUS_CLOSED);
 }
 
+TEST_F(ClientProjectScenarioTest, ListRpcsPageWithPageSizeAndToken) {
+  v1::ListProjectsRequest list;
+  list.set_page_size(1);
+  auto first = server_.Client().ListProjects(list);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->projects_size(), 1);
+  EXPECT_EQ(first->projects(0).project_id(), "shop");
+  ASSERT_FALSE(first->next_page_token().empty());
+  list.set_page_token(first->next_page_token());
+  auto second = server_.Client().ListProjects(list);
+  ASSERT_TRUE(second.ok());
+  ASSERT_EQ(second->projects_size(), 1);
+  EXPECT_EQ(second->projects(0).project_id(), "shop-closed");
+  EXPECT_TRUE(second->next_page_token().empty());
+
+  v1::GetDecisionHistoryRequest history;
+  history.set_project_id("shop");
+  history.set_page_size(2);
+  std::vector<uint64_t> versions;
+  for (int pages = 0; pages < 20; ++pages) {
+    auto page = server_.Client().GetDecisionHistory(history);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const auto& d : page->decisions()) versions.push_back(d.version());
+    if (page->next_page_token().empty()) break;
+    history.set_page_token(page->next_page_token());
+  }
+  history.clear_page_token();
+  history.set_page_size(1000);
+  auto all = server_.Client().GetDecisionHistory(history);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(versions.size(), static_cast<size_t>(all->decisions_size()));
+  for (size_t i = 0; i < versions.size(); ++i) EXPECT_EQ(versions[i], all->decisions(i).version());
+
+  list.set_page_size(5000);
+  EXPECT_TRUE(absl::IsInvalidArgument(server_.Client().ListProjects(list).status()));
+}
+
 TEST_F(ClientProjectScenarioTest, EveryRuleBrokenOnPurposeIsRefused) {
   ExpectRefused("shop", "alice", R"(change_approved { change_id: "CR-1" })", "change.approve_after_request");
   ExpectRefused("shop", "alice", R"(change_implemented { change_id: "CR-9" })", "reference.exists");
