@@ -148,7 +148,7 @@ absl::StatusOr<storage::AppendBatch> TranslateAppend(const AppendRequest& reques
   return batch;
 }
 
-absl::Status ToRecordedEvent(const storage::EventRecord& r, accord::v1::RecordedEvent* out) {
+void ToRecordedEnvelope(const storage::EventRecord& r, accord::v1::RecordedEvent* out) {
   out->set_project_id(r.project_id);
   out->set_version(r.version);
   out->set_position(r.position);
@@ -165,13 +165,17 @@ absl::Status ToRecordedEvent(const storage::EventRecord& r, accord::v1::Recorded
     out->mutable_metadata()->set_correlation_id(r.correlation_id);
     out->mutable_metadata()->set_causation_id(r.causation_id);
   }
+  out->set_prev_hash(r.prev_hash.data(), r.prev_hash.size());
+  out->set_hash(r.hash.data(), r.hash.size());
+  out->set_schema_version(r.schema_version);
+}
+
+absl::Status ToRecordedEvent(const storage::EventRecord& r, accord::v1::RecordedEvent* out) {
+  ToRecordedEnvelope(r, out);
   if (!out->mutable_payload()->ParseFromString(r.payload)) {
     return absl::DataLossError(absl::StrCat("payload at position ", r.position,
                                             " does not parse"));
   }
-  out->set_prev_hash(r.prev_hash.data(), r.prev_hash.size());
-  out->set_hash(r.hash.data(), r.hash.size());
-  out->set_schema_version(r.schema_version);
   return absl::OkStatus();
 }
 

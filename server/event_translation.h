@@ -30,6 +30,9 @@ absl::Status ValidateActor(const storage::Actor& actor);
 // INVALID_ARGUMENT unless `project_id` matches [A-Za-z0-9_-]{1,64}.
 absl::Status ValidateProjectId(std::string_view project_id, std::string_view field);
 
+// Fills everything of `out` but the payload from a stored record.
+void ToRecordedEnvelope(const storage::EventRecord& record, accord::v1::RecordedEvent* out);
+
 // Fills `out` from a stored record. DATA_LOSS if the stored payload does not parse.
 absl::Status ToRecordedEvent(const storage::EventRecord& record,
                              accord::v1::RecordedEvent* out);

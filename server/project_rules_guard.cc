@@ -9,24 +9,11 @@
 namespace accord::server {
 namespace {
 
-accord::v1::RecordedEvent ToRecorded(const storage::AppendBatch& batch, size_t i,
-                                     uint64_t version, storage::Timestamp recorded_at,
+// The event as a replay of the log will see it: the stored envelope and the payload.
+accord::v1::RecordedEvent ToRecorded(const storage::EventRecord& stored,
                                      accord::v1::EventPayload payload) {
-  const storage::ProposedRecord& e = batch.events[i];
   accord::v1::RecordedEvent r;
-  r.set_project_id(batch.project_id);
-  r.set_version(version);
-  r.set_event_id(storage::FormatEventId(e.event_id));
-  r.set_event_type(e.event_type);
-  const storage::Timestamp occurred = e.occurred_at_set ? e.occurred_at : recorded_at;
-  r.mutable_occurred_at()->set_seconds(occurred.seconds);
-  r.mutable_occurred_at()->set_nanos(occurred.nanos);
-  r.mutable_recorded_at()->set_seconds(recorded_at.seconds);
-  r.mutable_recorded_at()->set_nanos(recorded_at.nanos);
-  r.mutable_actor()->set_principal(batch.actor.principal);
-  r.mutable_actor()->set_role(batch.actor.role);
-  r.set_visibility(static_cast<accord::v1::Visibility>(e.visibility));
-  r.set_schema_version(e.schema_version);
+  ToRecordedEnvelope(stored, &r);
   *r.mutable_payload() = std::move(payload);
   return r;
 }
@@ -49,8 +36,8 @@ absl::StatusOr<accord::v1::ProjectState*> ProjectRulesGuard::StateFor(
   return raw;
 }
 
-absl::Status ProjectRulesGuard::Admit(const storage::AppendBatch& batch, uint64_t first_version,
-                                      storage::Timestamp recorded_at,
+absl::Status ProjectRulesGuard::Admit(const storage::AppendBatch& batch,
+                                      const std::vector<storage::EventRecord>& recorded,
                                       storage::StreamHistory& history) {
   auto state = StateFor(batch.project_id, history);
   if (!state.ok()) return state.status();
@@ -86,8 +73,7 @@ absl::Status ProjectRulesGuard::Admit(const storage::AppendBatch& batch, uint64_
       return (*found)->event_type;
     };
     if (absl::Status s = domain::CheckRules(*target, payload, context); !s.ok()) return s;
-    accord::v1::RecordedEvent event =
-        ToRecorded(batch, i, first_version + i, recorded_at, std::move(payload));
+    accord::v1::RecordedEvent event = ToRecorded(recorded[i], std::move(payload));
     needs_replay |= domain::NeedsReplay(event);
     domain::ApplyEvent(event, target);
     admitted.push_back(std::move(event));

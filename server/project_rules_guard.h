@@ -25,8 +25,9 @@ namespace accord::server {
 
 class ProjectRulesGuard final : public storage::AppendGuard {
  public:
-  absl::Status Admit(const storage::AppendBatch& batch, uint64_t first_version,
-                     storage::Timestamp recorded_at, storage::StreamHistory& history) override;
+  absl::Status Admit(const storage::AppendBatch& batch,
+                     const std::vector<storage::EventRecord>& recorded,
+                     storage::StreamHistory& history) override;
   void Commit() override;
   void Abort() override;
 

@@ -42,11 +42,12 @@ class AppendGuard {
  public:
   virtual ~AppendGuard() = default;
 
-  // Decides whether `batch` may be appended with versions first_version, first_version+1,
-  // ... and `recorded_at`. Any non-OK status refuses it; by convention domain rules
-  // answer FAILED_PRECONDITION.
-  virtual absl::Status Admit(const AppendBatch& batch, uint64_t first_version,
-                             Timestamp recorded_at, StreamHistory& history) = 0;
+  // Decides whether `batch` may be appended. `recorded[i]` is batch.events[i] as it would
+  // be stored: every envelope field, prev_hash and hash set; its payload left empty (the
+  // bytes are batch.events[i].payload). Any non-OK status refuses the append; by
+  // convention domain rules answer FAILED_PRECONDITION.
+  virtual absl::Status Admit(const AppendBatch& batch, const std::vector<EventRecord>& recorded,
+                             StreamHistory& history) = 0;
   virtual void Commit() = 0;
   virtual void Abort() = 0;
 };

@@ -415,46 +415,57 @@ void RocksEventLog::CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& gro
       continue;
     }
 
+    // Assign versions and positions and chain the hashes: the records as they will be
+    // stored, but nothing is put in the batch until the guard has admitted them.
+    std::vector<EventRecord> records(req.events.size());
+    std::vector<std::string> envelopes(req.events.size());
+    Sha256Digest prev_hash = stream.last_hash;
+    for (size_t i = 0; i < req.events.size(); ++i) {
+      const ProposedRecord& e = req.events[i];
+      EventRecord& r = records[i];
+      r.project_id = req.project_id;
+      r.actor = req.actor;
+      r.version = stream.version + 1 + i;
+      r.position = position + i;
+      r.event_id = e.event_id;
+      r.event_type = e.event_type;
+      r.occurred_at = e.occurred_at_set ? e.occurred_at : now;
+      r.recorded_at = now;
+      r.visibility = e.visibility;
+      r.schema_version = e.schema_version;
+      r.correlation_id = e.correlation_id;
+      r.causation_id = e.causation_id;
+      envelopes[i] = EncodeEnvelope(r);
+      r.prev_hash = prev_hash;
+      r.hash = ChainHash(envelopes[i], prev_hash, e.payload_hash);
+      prev_hash = r.hash;
+    }
+
     // Domain rules, in commit order and atomically with the write.
     if (options_.append_guard != nullptr) {
       History history(this);
-      if (absl::Status s = options_.append_guard->Admit(req, stream.version + 1, now, history);
-          !s.ok()) {
+      if (absl::Status s = options_.append_guard->Admit(req, records, history); !s.ok()) {
         pending->result = s;
         continue;
       }
     }
 
-    // Assign versions and positions, chain hashes, add to the batch.
     AppendResult result;
     result.first_version = stream.version + 1;
     std::vector<EventId> ids;
     ids.reserve(req.events.size());
     const uint64_t chunk_first_position = position;
-    EventRecord record;
-    record.project_id = req.project_id;
-    record.actor = req.actor;
-    for (const ProposedRecord& e : req.events) {
-      record.version = ++stream.version;
-      record.position = position;
-      record.event_id = e.event_id;
-      record.event_type = e.event_type;
-      record.occurred_at = e.occurred_at_set ? e.occurred_at : now;
-      record.recorded_at = now;
-      record.visibility = e.visibility;
-      record.schema_version = e.schema_version;
-      record.correlation_id = e.correlation_id;
-      record.causation_id = e.causation_id;
-      const std::string envelope = EncodeEnvelope(record);
-      const Sha256Digest hash = ChainHash(envelope, stream.last_hash, e.payload_hash);
-      std::string value = EncodeRecord(envelope, e.payload, stream.last_hash, hash);
-      batch.Put(log_cf_, LogKey(position), value);
+    for (size_t i = 0; i < req.events.size(); ++i) {
+      const EventRecord& r = records[i];
+      std::string value = EncodeRecord(envelopes[i], req.events[i].payload, r.prev_hash, r.hash);
+      batch.Put(log_cf_, LogKey(r.position), value);
       overlay.records.push_back(std::move(value));
-      stream.last_hash = hash;
-      stream.new_events[e.event_id] = {record.version, position};
-      ids.push_back(e.event_id);
-      ++position;
+      stream.new_events[r.event_id] = {r.version, r.position};
+      ids.push_back(r.event_id);
     }
+    stream.version += req.events.size();
+    stream.last_hash = prev_hash;
+    position += req.events.size();
     batch.Put(streams_cf_, StreamKey(req.project_id, result.first_version),
               EncodeStreamChunk(chunk_first_position, ids));
     result.last_version = stream.version;
