@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/event_translation.h"
+#include "server/project_snapshots.h"
 
 namespace accord::server {
 
@@ -38,16 +39,70 @@ absl::StatusOr<std::vector<accord::v1::RecordedEvent>> ReadProjectEvents(
   return events;
 }
 
+namespace {
+
+// Starts from the latest snapshot at or before the wanted version and applies the events
+// after it. nullopt when a snapshot cannot be used (none, another projection version, or
+// a retraction/correction after it, which needs a full replay).
+absl::StatusOr<std::optional<accord::v1::ProjectState>> StateFromSnapshot(
+    storage::EventLog& log, const std::string& project_id, uint64_t version,
+    const domain::ReplayOptions& options) {
+  auto snapshot = log.snapshots().FloorSnapshot(project_id, version);
+  if (!snapshot.ok()) return snapshot.status();
+  if (!snapshot->has_value()) return std::nullopt;
+  std::optional<accord::v1::ProjectState> state = DecodeSnapshot((*snapshot)->bytes);
+  if (!state.has_value() || state->version() != (*snapshot)->version) return std::nullopt;
+  std::vector<accord::v1::RecordedEvent> events;
+  std::vector<storage::EventRecord> page;
+  storage::ReadLimits limits;
+  limits.max_count = 1024;
+  for (uint64_t next = state->version() + 1; next <= version;) {
+    if (absl::Status s =
+            log.ReadStream(project_id, next, storage::ReadDirection::kForwards, limits, &page);
+        !s.ok()) {
+      return s;
+    }
+    if (page.empty()) break;
+    for (const storage::EventRecord& r : page) {
+      if (r.version > version) break;
+      accord::v1::RecordedEvent& e = events.emplace_back();
+      if (absl::Status c = ToRecordedEvent(r, &e); !c.ok()) return c;
+      if (domain::NeedsReplay(e)) return std::nullopt;
+    }
+    next = page.back().version + 1;
+  }
+  for (const auto& e : events) domain::ApplyEvent(e, &*state);
+  if (options.now.has_value()) domain::ComputeAsOf(*options.now, &*state);
+  return state;
+}
+
+}  // namespace
+
 absl::StatusOr<accord::v1::ProjectState> ReadProjectState(storage::EventLog& log,
                                                           const std::string& project_id,
                                                           const domain::ReplayOptions& options) {
+  // Snapshots serve version-bounded reads (now, or as of a version); a time bound replays.
+  if (!options.recorded_up_to.has_value()) {
+    auto current = log.StreamVersion(project_id);
+    if (!current.ok()) return current.status();
+    if (*current == 0) {
+      return absl::NotFoundError(absl::StrCat("project ", project_id, " has no events"));
+    }
+    if (options.up_to_version > *current) {
+      return absl::OutOfRangeError(absl::StrCat("as_of_version ", options.up_to_version,
+                                                " is beyond project ", project_id,
+                                                "'s current version ", *current));
+    }
+    const uint64_t version = options.up_to_version != 0 ? options.up_to_version : *current;
+    auto from_snapshot = StateFromSnapshot(log, project_id, version, options);
+    if (!from_snapshot.ok()) return from_snapshot.status();
+    if (from_snapshot->has_value()) {
+      (*from_snapshot)->set_project_id(project_id);
+      return **std::move(from_snapshot);
+    }
+  }
   auto events = ReadProjectEvents(log, project_id, options);
   if (!events.ok()) return events.status();
-  if (options.up_to_version != 0 && events->size() < options.up_to_version) {
-    return absl::OutOfRangeError(absl::StrCat("as_of_version ", options.up_to_version,
-                                              " is beyond project ", project_id,
-                                              "'s current version ", events->size()));
-  }
   accord::v1::ProjectState state = domain::Replay(*events, options);
   state.set_project_id(project_id);
   return state;

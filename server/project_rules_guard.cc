@@ -4,6 +4,7 @@
 #include "server/domain/project_projection.h"
 #include "server/domain/rules.h"
 #include "server/event_translation.h"
+#include "server/project_snapshots.h"
 #include "storage/event_id.h"
 
 namespace accord::server {
@@ -32,6 +33,7 @@ absl::StatusOr<accord::v1::ProjectState*> ProjectRulesGuard::StateFor(
   auto state = std::make_unique<accord::v1::ProjectState>(domain::Replay(events, {}));
   state->set_project_id(project_id);
   auto* raw = state.get();
+  snapshot_versions_[project_id] = raw->version();
   states_[project_id] = std::move(state);
   return raw;
 }
@@ -84,15 +86,30 @@ absl::Status ProjectRulesGuard::Admit(const storage::AppendBatch& batch,
   return absl::OkStatus();
 }
 
-void ProjectRulesGuard::Commit() {
+void ProjectRulesGuard::Commit(storage::StreamHistory& history) {
   for (const std::string& project_id : stale_) states_.erase(project_id);
+  if (snapshot_every_ > 0) {
+    for (const std::string& project_id : touched_) {
+      auto it = states_.find(project_id);
+      if (it == states_.end()) continue;  // Stale: rebuilt, not snapshotted.
+      const uint64_t version = it->second->version();
+      uint64_t& last = snapshot_versions_[project_id];
+      if (version / snapshot_every_ == last / snapshot_every_) continue;
+      // A snapshot is a cache: failing to write one costs only a longer replay later.
+      history.PutSnapshot(project_id, version, EncodeSnapshot(*it->second)).IgnoreError();
+      last = version;
+    }
+  }
   stale_.clear();
   touched_.clear();
 }
 
 void ProjectRulesGuard::Abort() {
   // What was admitted never reached the log: rebuild those projects from it next time.
-  for (const std::string& project_id : touched_) states_.erase(project_id);
+  for (const std::string& project_id : touched_) {
+    states_.erase(project_id);
+    snapshot_versions_.erase(project_id);
+  }
   stale_.clear();
   touched_.clear();
 }

@@ -6,7 +6,8 @@
 // by replaying the project's stream on first use and then advanced event by event, so a
 // check costs O(events in the append), not O(stream length). A state is dropped (and
 // rebuilt on next use) when a group's write fails or when a retraction or correction
-// changes what earlier events mean.
+// changes what earlier events mean. After commits it writes snapshots of the states every
+// `snapshot_every` versions, which readers of past states start from (project_reader.h).
 //
 // Thread-safety: as AppendGuard, only the log's writer thread calls it.
 #ifndef ACCORD_SERVER_PROJECT_RULES_GUARD_H_
@@ -25,10 +26,14 @@ namespace accord::server {
 
 class ProjectRulesGuard final : public storage::AppendGuard {
  public:
+  // Writes a snapshot of a project's state each time its version passes a multiple of
+  // `snapshot_every` (0: never).
+  explicit ProjectRulesGuard(uint64_t snapshot_every = 1000) : snapshot_every_(snapshot_every) {}
+
   absl::Status Admit(const storage::AppendBatch& batch,
                      const std::vector<storage::EventRecord>& recorded,
                      storage::StreamHistory& history) override;
-  void Commit() override;
+  void Commit(storage::StreamHistory& history) override;
   void Abort() override;
 
   // Number of project states held in memory.
@@ -38,7 +43,10 @@ class ProjectRulesGuard final : public storage::AppendGuard {
   absl::StatusOr<accord::v1::ProjectState*> StateFor(const std::string& project_id,
                                                      storage::StreamHistory& history);
 
+  const uint64_t snapshot_every_;
   absl::flat_hash_map<std::string, std::unique_ptr<accord::v1::ProjectState>> states_;
+  // Version of each cached project when last snapshotted (or loaded).
+  absl::flat_hash_map<std::string, uint64_t> snapshot_versions_;
   std::vector<std::string> touched_;         // Admitted since the last Commit/Abort.
   absl::flat_hash_set<std::string> stale_;   // To rebuild after Commit (corrections).
 };

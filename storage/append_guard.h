@@ -26,7 +26,7 @@
 
 namespace accord::storage {
 
-// What a guard may read of the log while it decides (only during Admit).
+// What a guard may read of the log while it decides (only during Admit and Commit).
 class StreamHistory {
  public:
   virtual ~StreamHistory() = default;
@@ -36,6 +36,9 @@ class StreamHistory {
   // The recorded event of the project with this id, if any.
   virtual absl::StatusOr<std::optional<EventRecord>> FindEvent(const std::string& project_id,
                                                                const EventId& event_id) = 0;
+  // Stores a projection snapshot (snapshot_store.h), e.g. at Commit.
+  virtual absl::Status PutSnapshot(const std::string& project_id, uint64_t version,
+                                   std::string_view bytes) = 0;
 };
 
 class AppendGuard {
@@ -48,7 +51,8 @@ class AppendGuard {
   // convention domain rules answer FAILED_PRECONDITION.
   virtual absl::Status Admit(const AppendBatch& batch, const std::vector<EventRecord>& recorded,
                              StreamHistory& history) = 0;
-  virtual void Commit() = 0;
+  // The group's write succeeded; `history` is valid during the call.
+  virtual void Commit(StreamHistory& history) = 0;
   virtual void Abort() = 0;
 };
 

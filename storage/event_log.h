@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "storage/append_guard.h"
 #include "storage/event_record.h"
+#include "storage/snapshot_store.h"
 
 namespace accord::storage {
 
@@ -123,6 +124,9 @@ class EventLog {
   // Refuses new appends (UNAVAILABLE), waits for the one in progress, flushes and closes.
   // Reads after Close fail. Idempotent.
   virtual absl::Status Close() = 0;
+
+  // Projection snapshots kept beside the log (snapshot_store.h).
+  virtual SnapshotStore& snapshots() = 0;
 
   // Short name of the engine, e.g. "rocksdb".
   virtual std::string_view EngineName() const = 0;

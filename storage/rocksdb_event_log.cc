@@ -135,6 +135,11 @@ class RocksEventLog::History final : public StreamHistory {
     return std::optional<EventRecord>(*std::move(record));
   }
 
+  absl::Status PutSnapshot(const std::string& project_id, uint64_t version,
+                           std::string_view bytes) ABSL_NO_THREAD_SAFETY_ANALYSIS override {
+    return log_->PutSnapshotLocked(project_id, version, bytes);
+  }
+
  private:
   RocksEventLog* const log_;
 };
@@ -189,6 +194,7 @@ absl::Status RocksEventLog::OpenDb() {
       {rocksdb::kDefaultColumnFamilyName, cf_options},
       {kLogColumnFamily, cf_options},
       {kStreamsColumnFamily, cf_options},
+      {kSnapshotsColumnFamily, cf_options},
   };
   rocksdb::DB* raw = nullptr;
   absl::MutexLock lock(&db_mu_);
@@ -198,6 +204,7 @@ absl::Status RocksEventLog::OpenDb() {
   db_.reset(raw);
   log_cf_ = handles_[1];
   streams_cf_ = handles_[2];
+  snapshots_cf_ = handles_[3];
 
   std::string value;
   s = db_->Get(rocksdb::ReadOptions(), handles_[0], kFormatVersionKey, &value);
@@ -497,7 +504,10 @@ void RocksEventLog::CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& gro
     }
     return;
   }
-  if (options_.append_guard != nullptr) options_.append_guard->Commit();
+  if (options_.append_guard != nullptr) {
+    History history(this);
+    options_.append_guard->Commit(history);
+  }
 
   // Durable: make the group's changes the writer's state.
   for (auto& [project_id, stream] : overlay.streams) {
@@ -765,6 +775,38 @@ absl::StatusOr<uint64_t> RocksEventLog::StreamVersion(std::string_view project_i
   return *first_version + chunk->event_ids.size() - 1;
 }
 
+absl::Status RocksEventLog::PutSnapshot(std::string_view project_id, uint64_t version,
+                                        std::string_view bytes) {
+  absl::ReaderMutexLock db_lock(&db_mu_);
+  if (!db_) return absl::UnavailableError("event log is closed");
+  return PutSnapshotLocked(project_id, version, bytes);
+}
+
+absl::Status RocksEventLog::PutSnapshotLocked(std::string_view project_id, uint64_t version,
+                                              std::string_view bytes) {
+  std::string value(1, '\x01');  // Snapshot value format.
+  value.append(bytes);
+  return FromRocks(db_->Put(rocksdb::WriteOptions(), snapshots_cf_, StreamKey(project_id, version),
+                            value),
+                   "writing a snapshot");
+}
+
+absl::StatusOr<std::optional<Snapshot>> RocksEventLog::FloorSnapshot(std::string_view project_id,
+                                                                      uint64_t max_version) {
+  absl::ReaderMutexLock db_lock(&db_mu_);
+  if (!db_) return absl::UnavailableError("event log is closed");
+  const std::string prefix = StreamKeyPrefix(project_id);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), snapshots_cf_));
+  it->SeekForPrev(StreamKey(project_id, max_version));
+  if (!it->status().ok()) return FromRocks(it->status(), "reading snapshots");
+  if (!it->Valid() || !it->key().starts_with(prefix)) return std::optional<Snapshot>();
+  auto version = DecodeStreamKeyVersion(ToView(it->key()));
+  if (!version.ok()) return version.status();
+  const std::string_view value = ToView(it->value());
+  if (value.empty() || value[0] != '\x01') return std::optional<Snapshot>();  // Unknown format.
+  return std::optional<Snapshot>(Snapshot{*version, std::string(value.substr(1))});
+}
+
 absl::Status RocksEventLog::ListProjects(std::string_view after, size_t limit,
                                          std::vector<std::string>* out) {
   out->clear();
@@ -825,7 +867,7 @@ absl::Status RocksEventLog::Close() {
     }
   }
   handles_.clear();
-  log_cf_ = streams_cf_ = nullptr;
+  log_cf_ = streams_cf_ = snapshots_cf_ = nullptr;
   if (absl::Status s = FromRocks(db_->Close(), "closing"); status.ok()) status = s;
   db_.reset();
   return status;

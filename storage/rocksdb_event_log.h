@@ -41,7 +41,7 @@ class FileSystem;
 
 namespace accord::storage {
 
-class RocksEventLog final : public EventLog {
+class RocksEventLog final : public EventLog, public SnapshotStore {
  public:
   // `file_system`, when set, replaces the default file system (tests inject faults).
   static absl::StatusOr<std::unique_ptr<RocksEventLog>> Open(
@@ -65,6 +65,11 @@ class RocksEventLog final : public EventLog {
   void AddCommitListener(CommitListener* listener) override;
   void RemoveCommitListener(CommitListener* listener) override;
   absl::Status Close() override;
+  SnapshotStore& snapshots() override { return *this; }
+  absl::Status PutSnapshot(std::string_view project_id, uint64_t version,
+                           std::string_view bytes) override;
+  absl::StatusOr<std::optional<Snapshot>> FloorSnapshot(std::string_view project_id,
+                                                        uint64_t max_version) override;
   std::string_view EngineName() const override { return "rocksdb"; }
   Durability durability() const override { return options_.durability; }
 
@@ -92,6 +97,8 @@ class RocksEventLog final : public EventLog {
                                                   const std::vector<uint64_t>& versions,
                                                   GroupOverlay& overlay)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  absl::Status PutSnapshotLocked(std::string_view project_id, uint64_t version,
+                                 std::string_view bytes) ABSL_SHARED_LOCKS_REQUIRED(db_mu_);
   absl::Status ReadStreamLocked(std::string_view project_id, uint64_t from_version,
                                 ReadDirection direction, const ReadLimits& limits,
                                 std::vector<EventRecord>* out)
@@ -109,6 +116,7 @@ class RocksEventLog final : public EventLog {
   std::unique_ptr<rocksdb::DB> db_ ABSL_GUARDED_BY(db_mu_);
   rocksdb::ColumnFamilyHandle* log_cf_ = nullptr;      // Owned by db_.
   rocksdb::ColumnFamilyHandle* streams_cf_ = nullptr;  // Owned by db_.
+  rocksdb::ColumnFamilyHandle* snapshots_cf_ = nullptr;  // Owned by db_.
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
 
   absl::Mutex queue_mu_;

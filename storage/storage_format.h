@@ -7,6 +7,8 @@
 //                       sequential, so appends write at the end of the key space
 //   "streams"  index:   StreamKey(project_id, first_version) -> stream chunk (below); one
 //                       key per append, not per event
+//   "snapshots" cache:  StreamKey(project_id, version) -> u8 format (= 1), opaque bytes
+//                       (a projection state; never a source of truth)
 //
 // Keys
 //   LogKey(position)          = big-endian fixed64 position (byte order = numeric order)
@@ -64,6 +66,7 @@ inline constexpr uint32_t kStorageFormatVersion = 1;
 inline constexpr char kFormatVersionKey[] = "format_version";
 inline constexpr char kLogColumnFamily[] = "log";
 inline constexpr char kStreamsColumnFamily[] = "streams";
+inline constexpr char kSnapshotsColumnFamily[] = "snapshots";
 
 std::string LogKey(uint64_t position);
 absl::StatusOr<uint64_t> DecodeLogKey(std::string_view key);

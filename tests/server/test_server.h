@@ -21,7 +21,9 @@ namespace accord::testing {
 
 class InProcessServer {
  public:
-  explicit InProcessServer(absl::Duration heartbeat = absl::Milliseconds(200)) {
+  explicit InProcessServer(absl::Duration heartbeat = absl::Milliseconds(200),
+                           uint64_t snapshot_every = 1000)
+      : rules_guard_(snapshot_every) {
     storage::EventLogOptions options;
     options.data_dir = dir_.Sub("db");
     options.append_guard = &rules_guard_;

@@ -1,0 +1,118 @@
+// Projection snapshots: written by the rules guard every K versions, used by reads of the
+// current and past states, and never changing an answer: every state read through a
+// snapshot equals a replay of the log from the start.
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "server/domain/project_projection.h"
+#include "server/project_snapshots.h"
+#include "tests/server/test_server.h"
+
+namespace accord::testing {
+namespace {
+
+namespace v1 = accord::v1;
+
+const absl::Time kNow = absl::FromUnixSeconds(1795000000);
+
+class ProjectSnapshotsTest : public ::testing::Test {
+ protected:
+  // 60 events: creation, a member, then risks assessed over and over.
+  void AppendHistory() {
+    auto client = server_.Client("pm");
+    std::vector<v1::ProposedEvent> first = {StatusEvent("x")};
+    first[0].mutable_payload()->Clear();
+    auto* created = first[0].mutable_payload()->mutable_project_created();
+    created->set_name("Snap");
+    created->set_client_org("Acme");
+    ASSERT_TRUE(client.Append(AppendOf("p", first)).ok());
+    for (int i = 0; i < 59; ++i) {
+      v1::ProposedEvent e;
+      e.set_event_id(client::NewEventId());
+      if (i % 3 == 0) {
+        auto* r = e.mutable_payload()->mutable_risk_identified();
+        r->set_risk_id(absl::StrCat("R", i));
+        r->set_title("risk");
+        r->set_probability(1 + i % 5);
+        r->set_impact(1 + (i / 5) % 5);
+      } else {
+        auto* s = e.mutable_payload()->mutable_status_updated();
+        s->set_health(i % 2 ? v1::HEALTH_GREEN : v1::HEALTH_AMBER);
+        s->set_percent_complete(i);
+      }
+      ASSERT_TRUE(client.Append(AppendOf("p", {e})).ok());
+    }
+  }
+  std::vector<v1::RecordedEvent> Events() {
+    std::vector<v1::RecordedEvent> events;
+    v1::ReadStreamRequest request;
+    request.set_project_id("p");
+    EXPECT_TRUE(server_.Client().ReadStream(request, [&](const v1::RecordedEvent& e) {
+      events.push_back(e);
+      return true;
+    }).ok());
+    return events;
+  }
+  std::string StateBytes(uint64_t as_of_version) {
+    v1::GetProjectRequest request;
+    request.set_project_id("p");
+    if (as_of_version != 0) request.set_as_of_version(as_of_version);
+    request.mutable_now()->set_seconds(absl::ToUnixSeconds(kNow));
+    auto state = server_.Client().GetProject(request);
+    EXPECT_TRUE(state.ok()) << state.status();
+    return state.ok() ? domain::DeterministicBytes(*state) : "";
+  }
+
+  InProcessServer server_{absl::Milliseconds(200), /*snapshot_every=*/7};
+};
+
+TEST_F(ProjectSnapshotsTest, GuardWritesSnapshotsEveryKVersions) {
+  AppendHistory();
+  auto snapshot = server_.log().snapshots().FloorSnapshot("p", 60);
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+  ASSERT_TRUE(snapshot->has_value());
+  EXPECT_EQ((*snapshot)->version, 56u);  // The last multiple of 7 passed.
+  auto older = server_.log().snapshots().FloorSnapshot("p", 20);
+  ASSERT_TRUE(older.ok() && older->has_value());
+  EXPECT_EQ((*older)->version, 14u);
+  auto state = server::DecodeSnapshot((*older)->bytes);
+  ASSERT_TRUE(state.has_value());
+  EXPECT_EQ(state->version(), 14u);
+}
+
+TEST_F(ProjectSnapshotsTest, EveryStateReadThroughSnapshotsEqualsAFullReplay) {
+  AppendHistory();
+  const auto events = Events();
+  ASSERT_EQ(events.size(), 60u);
+  for (uint64_t n = 1; n <= events.size(); ++n) {
+    domain::ReplayOptions options;
+    options.now = kNow;
+    v1::ProjectState replayed = domain::Replay(
+        std::vector<v1::RecordedEvent>(events.begin(), events.begin() + n), options);
+    replayed.set_project_id("p");
+    ASSERT_EQ(StateBytes(n), domain::DeterministicBytes(replayed)) << "as of version " << n;
+  }
+  domain::ReplayOptions options;
+  options.now = kNow;
+  v1::ProjectState now = domain::Replay(events, options);
+  now.set_project_id("p");
+  EXPECT_EQ(StateBytes(0), domain::DeterministicBytes(now));
+}
+
+TEST_F(ProjectSnapshotsTest, SnapshotOfAnotherProjectionVersionIsIgnored) {
+  AppendHistory();
+  // A snapshot claiming to be from a future projection version, with a wrong state.
+  std::string bytes = server::EncodeSnapshot(v1::ProjectState());
+  bytes[0] = static_cast<char>(server::kProjectionVersion + 1);
+  ASSERT_TRUE(server_.log().snapshots().PutSnapshot("p", 59, bytes).ok());
+  const auto events = Events();
+  domain::ReplayOptions options;
+  options.now = kNow;
+  v1::ProjectState replayed = domain::Replay(
+      std::vector<v1::RecordedEvent>(events.begin(), events.begin() + 59), options);
+  replayed.set_project_id("p");
+  EXPECT_EQ(StateBytes(59), domain::DeterministicBytes(replayed));
+}
+
+}  // namespace
+}  // namespace accord::testing
