@@ -1,0 +1,306 @@
+// accord-projection-bench: how fast projections are rebuilt from the log, and how fast a
+// past state of a long project is read.
+//
+//   accord-projection-bench --projects=100 --events_per_project=10000 --asof_events=100000
+//
+// 1. Writes --projects × --events_per_project events of a realistic mix of event types
+//    (through the log with the rules guard, as the server does), closes and reopens the
+//    database, then measures, in one run:
+//      scan        read every event of every project from the log;
+//      scan+parse  ... and parse each into a RecordedEvent;
+//      rebuild     ... and replay each project into its ProjectState and write the states
+//                  back as snapshots (the full rebuild), on 1 thread and on 2 threads
+//                  (projects split between them).
+//    Prints events/s of each and the rebuild's ratio to scan and to scan+parse.
+// 2. Writes one project of --asof_events events (snapshots every --snapshot_every), then
+//    reads the state as of --asof_reads random versions and prints p50/p99 latency.
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "server/domain/event_validation.h"
+#include "server/domain/project_projection.h"
+#include "server/event_translation.h"
+#include "server/project_reader.h"
+#include "server/project_rules_guard.h"
+#include "server/project_snapshots.h"
+#include "storage/event_log.h"
+#include "storage/event_hash.h"
+#include "storage/event_id.h"
+
+ABSL_FLAG(int, projects, 100, "projects in the rebuild data set");
+ABSL_FLAG(int, events_per_project, 10000, "events per project in the rebuild data set");
+ABSL_FLAG(int, asof_events, 100000, "events in the project whose past states are read");
+ABSL_FLAG(int, asof_reads, 200, "state-as-of reads to time");
+ABSL_FLAG(uint64_t, snapshot_every, 1000, "snapshot interval of the rules guard");
+ABSL_FLAG(std::string, dir, "/tmp", "parent of the temporary data directory");
+
+namespace {
+
+namespace v1 = accord::v1;
+using accord::storage::AppendBatch;
+using accord::storage::ProposedRecord;
+
+accord::storage::EventId RandomId(absl::BitGen& gen) {
+  accord::storage::EventId id;
+  for (auto& b : id) b = absl::Uniform<uint8_t>(gen);
+  return id;
+}
+
+// A realistic mix for one project: after creation and the team, status updates, task
+// churn, risks, costs, client actions chased and completed, feedback, meetings.
+class MixGenerator {
+ public:
+  explicit MixGenerator(uint64_t seed) : gen_(seed) {}
+
+  std::vector<v1::EventPayload> Next(int i) {
+    std::vector<v1::EventPayload> out;
+    v1::EventPayload p;
+    if (i == 0) {
+      auto* c = p.mutable_project_created();
+      c->set_name("Bench project");
+      c->set_client_org("Acme");
+      c->set_time_zone("Europe/Berlin");
+      out.push_back(p);
+      for (const char* who : {"pm", "dev", "sponsor"}) {
+        v1::EventPayload m;
+        m.mutable_member_added()->set_principal(who);
+        m.mutable_member_added()->set_role(std::string(who) == "sponsor" ? v1::MEMBER_ROLE_CLIENT_SPONSOR
+                                                                         : v1::MEMBER_ROLE_MEMBER);
+        out.push_back(m);
+      }
+      return out;
+    }
+    const int kind = absl::Uniform(gen_, 0, 100);
+    const std::string n = absl::StrCat(i);
+    if (kind < 30) {
+      auto* s = p.mutable_status_updated();
+      s->set_health(static_cast<v1::Health>(1 + i % 3));
+      s->set_percent_complete(i % 101);
+      s->set_summary("Weekly status: on track with minor risks in the checkout integration.");
+    } else if (kind < 45) {
+      auto* t = p.mutable_task_planned();
+      t->set_task_id("T" + n);
+      t->set_title("Implement feature " + n);
+      t->set_owner("dev");
+      t->set_due_date("2026-12-01");
+      tasks_.push_back("T" + n);
+    } else if (kind < 55 && !tasks_.empty()) {
+      auto* t = p.mutable_task_completed();
+      t->set_task_id(tasks_.back());
+      tasks_.pop_back();
+    } else if (kind < 65) {
+      auto* r = p.mutable_risk_identified();
+      r->set_risk_id("R" + n);
+      r->set_title("Risk " + n);
+      r->set_probability(1 + i % 5);
+      r->set_impact(1 + (i / 5) % 5);
+    } else if (kind < 75) {
+      auto* c = p.mutable_cost_recorded();
+      c->set_cost_id("C" + n);
+      c->set_category(i % 2 ? "labour" : "hosting");
+      c->mutable_amount()->set_currency_code("EUR");
+      c->mutable_amount()->set_amount_minor(1000 + i);
+    } else if (kind < 82) {
+      auto* a = p.mutable_client_action_requested();
+      a->set_action_id("CA" + n);
+      a->set_kind(v1::CLIENT_ACTION_KIND_MATERIALS);
+      a->set_title("Send content " + n);
+      a->set_due_date("2026-11-15");
+      actions_.push_back("CA" + n);
+    } else if (kind < 88 && !actions_.empty()) {
+      p.mutable_client_reminder_sent()->set_action_id(actions_.back());
+    } else if (kind < 94 && !actions_.empty()) {
+      p.mutable_client_action_completed()->set_action_id(actions_.back());
+      actions_.pop_back();
+    } else if (kind < 97) {
+      auto* f = p.mutable_feedback_received();
+      f->set_feedback_id("F" + n);
+      f->set_sentiment(v1::SENTIMENT_POSITIVE);
+      f->set_text("Good progress this week");
+    } else {
+      auto* m = p.mutable_meeting_held();
+      m->set_meeting_id("MTG" + n);
+      m->set_title("Weekly call");
+      m->add_attendees("pm");
+      m->add_attendees("sponsor");
+    }
+    out.push_back(p);
+    return out;
+  }
+
+ private:
+  std::mt19937_64 gen_;
+  std::vector<std::string> tasks_, actions_;
+};
+
+// Appends `events` events of the mix to `project`, 100 events per append.
+void Populate(accord::storage::EventLog& log, const std::string& project, int events,
+              uint64_t seed) {
+  MixGenerator mix(seed);
+  absl::BitGen gen;
+  AppendBatch batch;
+  int written = 0;
+  for (int i = 0; written < events; ++i) {
+    for (const v1::EventPayload& payload : mix.Next(i)) {
+      ProposedRecord e;
+      e.event_id = RandomId(gen);
+      e.event_type = accord::domain::EventTypeOf(payload);
+      payload.SerializeToString(&e.payload);
+      e.payload_hash = accord::storage::Sha256(e.payload);
+      batch.events.push_back(std::move(e));
+      ++written;
+    }
+    if (batch.events.size() >= 100 || written >= events) {
+      batch.project_id = project;
+      batch.actor = {"pm", "manager"};
+      auto r = log.Append(std::move(batch));
+      if (!r.ok()) {
+        std::fprintf(stderr, "append failed: %s\n", r.status().ToString().c_str());
+        std::exit(1);
+      }
+      batch = AppendBatch();
+    }
+  }
+}
+
+enum class Stage { kScan, kParse, kRebuild };
+
+// Reads (and parses, and replays) every project in `projects`; returns events seen.
+uint64_t Process(accord::storage::EventLog& log, const std::vector<std::string>& projects,
+                 Stage stage) {
+  uint64_t events = 0;
+  std::vector<accord::storage::EventRecord> page;
+  accord::storage::ReadLimits limits;
+  limits.max_count = 4096;
+  limits.max_bytes = 8 << 20;
+  for (const std::string& project : projects) {
+    std::vector<v1::RecordedEvent> parsed;
+    for (uint64_t next = 1;;) {
+      if (!log.ReadStream(project, next, accord::storage::ReadDirection::kForwards, limits, &page)
+               .ok() ||
+          page.empty()) {
+        break;
+      }
+      events += page.size();
+      next = page.back().version + 1;
+      if (stage == Stage::kScan) continue;
+      for (const auto& r : page) {
+        (void)accord::server::ToRecordedEvent(r, &parsed.emplace_back());
+      }
+    }
+    if (stage == Stage::kRebuild) {
+      v1::ProjectState state = accord::domain::Replay(parsed, {});
+      (void)log.snapshots().PutSnapshot(project, state.version(),
+                                        accord::server::EncodeSnapshot(state));
+    }
+  }
+  return events;
+}
+
+double Rate(accord::storage::EventLog& log, const std::vector<std::string>& projects,
+            Stage stage, int threads) {
+  const absl::Time start = absl::Now();
+  std::atomic<uint64_t> events{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      std::vector<std::string> mine;
+      for (size_t i = t; i < projects.size(); i += threads) mine.push_back(projects[i]);
+      events += Process(log, mine, stage);
+    });
+  }
+  for (auto& w : workers) w.join();
+  return static_cast<double>(events.load()) / absl::ToDoubleSeconds(absl::Now() - start);
+}
+
+std::unique_ptr<accord::storage::EventLog> OpenLog(const std::string& dir,
+                                                   accord::storage::AppendGuard* guard) {
+  accord::storage::EventLogOptions options;
+  options.data_dir = dir;
+  options.durability = accord::storage::Durability::kNoSyncMayLoseAcked;  // Setup speed only.
+  options.append_guard = guard;
+  auto log = accord::storage::OpenEventLog(options);
+  if (!log.ok()) {
+    std::fprintf(stderr, "open failed: %s\n", log.status().ToString().c_str());
+    std::exit(1);
+  }
+  return *std::move(log);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  const std::string dir =
+      absl::StrCat(absl::GetFlag(FLAGS_dir), "/accord-projection-bench-", getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::printf("machine: %u cores\n", std::thread::hardware_concurrency());
+
+  // 1. Rebuild.
+  std::vector<std::string> projects;
+  {
+    accord::server::ProjectRulesGuard guard(0);
+    auto log = OpenLog(dir + "/rebuild", &guard);
+    for (int p = 0; p < absl::GetFlag(FLAGS_projects); ++p) {
+      projects.push_back(absl::StrCat("p", p));
+      Populate(*log, projects.back(), absl::GetFlag(FLAGS_events_per_project), p + 1);
+    }
+    (void)log->Close();
+  }
+  {
+    auto log = OpenLog(dir + "/rebuild", nullptr);  // Reopened: cold block cache.
+    const double scan = Rate(*log, projects, Stage::kScan, 1);
+    const double parse = Rate(*log, projects, Stage::kParse, 1);
+    const double rebuild1 = Rate(*log, projects, Stage::kRebuild, 1);
+    const double rebuild2 = Rate(*log, projects, Stage::kRebuild, 2);
+    std::printf("events: %d projects x %d\n", absl::GetFlag(FLAGS_projects),
+                absl::GetFlag(FLAGS_events_per_project));
+    std::printf("scan_events_per_s: %.0f\n", scan);
+    std::printf("scan_parse_events_per_s: %.0f\n", parse);
+    std::printf("rebuild_1_thread_events_per_s: %.0f (%.2fx scan, %.2fx scan+parse)\n", rebuild1,
+                rebuild1 / scan, rebuild1 / parse);
+    std::printf("rebuild_2_threads_events_per_s: %.0f\n", rebuild2);
+    (void)log->Close();
+  }
+
+  // 2. State as of a version of a long project.
+  {
+    accord::server::ProjectRulesGuard guard(absl::GetFlag(FLAGS_snapshot_every));
+    auto log = OpenLog(dir + "/asof", &guard);
+    const int n = absl::GetFlag(FLAGS_asof_events);
+    Populate(*log, "long", n, 42);
+    absl::BitGen gen;
+    std::vector<double> micros;
+    for (int i = 0; i < absl::GetFlag(FLAGS_asof_reads); ++i) {
+      accord::domain::ReplayOptions options;
+      options.up_to_version = absl::Uniform<uint64_t>(gen, 1, n + 1);
+      options.now = absl::Now();
+      const absl::Time start = absl::Now();
+      auto state = accord::server::ReadProjectState(*log, "long", options);
+      micros.push_back(absl::ToDoubleMicroseconds(absl::Now() - start));
+      if (!state.ok() || state->version() != options.up_to_version) {
+        std::fprintf(stderr, "as-of read failed\n");
+        return 1;
+      }
+    }
+    std::sort(micros.begin(), micros.end());
+    std::printf("asof: %d-event project, snapshots every %llu, %zu reads: p50 %.0f us, p99 %.0f us\n",
+                n, static_cast<unsigned long long>(absl::GetFlag(FLAGS_snapshot_every)),
+                micros.size(), micros[micros.size() / 2], micros[micros.size() * 99 / 100]);
+    std::printf("asof_p99_us: %.0f\n", micros[micros.size() * 99 / 100]);
+    (void)log->Close();
+  }
+  std::filesystem::remove_all(dir);
+  return 0;
+}
