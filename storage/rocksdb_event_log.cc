@@ -640,10 +640,9 @@ absl::StatusOr<EventRecord> RocksEventLog::ReadVersion(std::string_view project_
   return record;
 }
 
-absl::Status RocksEventLog::ReadPositions(uint64_t first, uint64_t count, bool backwards,
-                                          const ReadLimits& limits,
+absl::Status RocksEventLog::ReadPositions(rocksdb::Iterator* it, uint64_t first, uint64_t count,
+                                          bool backwards, const ReadLimits& limits,
                                           std::vector<EventRecord>* out) {
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
   size_t bytes = 0;
   for (const auto& r : *out) bytes += PageBytes(r);
   uint64_t expected = first;
@@ -692,6 +691,7 @@ absl::Status RocksEventLog::ReadStreamLocked(std::string_view project_id, uint64
                                              std::vector<EventRecord>* out) {
   const std::string prefix = StreamKeyPrefix(project_id);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
+  std::unique_ptr<rocksdb::Iterator> log_it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
   const bool backwards = direction == ReadDirection::kBackwards;
   uint64_t want = from_version;
   if (!backwards && want == 0) want = 1;
@@ -718,7 +718,7 @@ absl::Status RocksEventLog::ReadStreamLocked(std::string_view project_id, uint64
         const uint64_t start = std::max(want, *first_version);
         const uint64_t count = last_version - start + 1;
         const size_t before = out->size();
-        if (absl::Status s = ReadPositions(chunk->first_position + (start - *first_version),
+        if (absl::Status s = ReadPositions(log_it.get(), chunk->first_position + (start - *first_version),
                                            count, false, limits, out);
             !s.ok()) {
           return s;
@@ -731,7 +731,7 @@ absl::Status RocksEventLog::ReadStreamLocked(std::string_view project_id, uint64
       const uint64_t start = std::min(want, last_version);
       const uint64_t count = start - *first_version + 1;
       const size_t before = out->size();
-      if (absl::Status s = ReadPositions(chunk->first_position + (start - *first_version), count,
+      if (absl::Status s = ReadPositions(log_it.get(), chunk->first_position + (start - *first_version), count,
                                          true, limits, out);
           !s.ok()) {
         return s;
@@ -757,7 +757,8 @@ absl::Status RocksEventLog::ReadAll(uint64_t from_position, const ReadLimits& li
   const uint64_t first = std::max<uint64_t>(from_position, 1);
   const uint64_t last = last_position_.load(std::memory_order_acquire);
   if (first > last) return absl::OkStatus();
-  return ReadPositions(first, last - first + 1, false, limits, out);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
+  return ReadPositions(it.get(), first, last - first + 1, false, limits, out);
 }
 
 absl::StatusOr<uint64_t> RocksEventLog::StreamVersion(std::string_view project_id) {

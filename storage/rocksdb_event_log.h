@@ -37,6 +37,7 @@ class ColumnFamilyHandle;
 class DB;
 class Env;
 class FileSystem;
+class Iterator;
 }  // namespace rocksdb
 
 namespace accord::storage {
@@ -103,8 +104,11 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
                                 ReadDirection direction, const ReadLimits& limits,
                                 std::vector<EventRecord>* out)
       ABSL_SHARED_LOCKS_REQUIRED(db_mu_);
-  absl::Status ReadPositions(uint64_t first, uint64_t count, bool backwards,
-                             const ReadLimits& limits, std::vector<EventRecord>* out);
+  // Reads `count` consecutive positions from `first` with `it`, an iterator over the
+  // log column family (one iterator serves every chunk of a stream read).
+  absl::Status ReadPositions(rocksdb::Iterator* it, uint64_t first, uint64_t count,
+                             bool backwards, const ReadLimits& limits,
+                             std::vector<EventRecord>* out);
   absl::StatusOr<EventRecord> ReadVersion(std::string_view project_id, uint64_t version);
 
   const EventLogOptions options_;

@@ -8,6 +8,7 @@
 #include "accord/v1/options.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
+#include "google/protobuf/timestamp.pb.h"
 
 namespace accord::domain {
 namespace {
@@ -49,7 +50,11 @@ class RuleTable {
     static const RuleTable* table = new RuleTable();
     return *table;
   }
-  const std::vector<FieldRule>& For(const Descriptor* d) const { return rules_.at(d); }
+  // Null for messages outside the catalog (e.g. google.protobuf.Timestamp).
+  const std::vector<FieldRule>* For(const Descriptor* d) const {
+    auto it = rules_.find(d);
+    return it == rules_.end() ? nullptr : &it->second;
+  }
 
  private:
   RuleTable() { Add(EventPayload::descriptor()); }
@@ -130,6 +135,17 @@ absl::Status CheckString(const FieldRule& r, const std::string& v, const std::st
 
 absl::Status ValidateMessage(const Message& m, const std::string& path);
 
+// Messages from outside the catalog: a Timestamp must be in protobuf's valid range.
+absl::Status ValidateForeignMessage(const Message& m, const std::string& path) {
+  if (m.GetDescriptor() != google::protobuf::Timestamp::descriptor()) return absl::OkStatus();
+  const auto& t = static_cast<const google::protobuf::Timestamp&>(m);
+  if (t.seconds() < -62135596800 || t.seconds() > 253402300799 || t.nanos() < 0 ||
+      t.nanos() > 999999999) {
+    return Invalid(path, "timestamp out of range (0001-01-01 to 9999-12-31)");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckValue(const FieldRule& r, const Message& m, int index, const std::string& path) {
   const Reflection* refl = m.GetReflection();
   const FieldDescriptor* f = r.field;
@@ -186,7 +202,9 @@ absl::Status CheckValue(const FieldRule& r, const Message& m, int index, const s
 
 absl::Status ValidateMessage(const Message& m, const std::string& path) {
   const Reflection* refl = m.GetReflection();
-  for (const FieldRule& r : RuleTable::Get().For(m.GetDescriptor())) {
+  const std::vector<FieldRule>* rules = RuleTable::Get().For(m.GetDescriptor());
+  if (rules == nullptr) return ValidateForeignMessage(m, path);
+  for (const FieldRule& r : *rules) {
     const FieldDescriptor* f = r.field;
     const std::string field_path = absl::StrCat(path, ".", f->name());
     if (f->is_repeated()) {

@@ -99,6 +99,12 @@ TEST(EventValidationTest, CorrectionsValidateTheirReplacement) {
                 "events[0].payload.event_retracted.reason: is required");
 }
 
+TEST(EventValidationTest, TimestampsInsideEventsAreValidatedNotFatal) {
+  ExpectValid(R"(meeting_held { meeting_id: "MTG-1" title: "kick-off" held_at { seconds: 1795000000 } })");
+  ExpectInvalid(R"(meeting_held { meeting_id: "MTG-1" title: "kick-off" held_at { seconds: 1 nanos: -5 } })",
+                "events[0].payload.meeting_held.held_at: timestamp out of range");
+}
+
 TEST(EventValidationTest, EventTypeIsTheOneofFieldName) {
   EXPECT_EQ(EventTypeOf(Parse(R"(client_reminder_sent { action_id: "a" })")), "client_reminder_sent");
   EXPECT_EQ(EventTypeOf(EventPayload()), "");
