@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "server/event_translation.h"
 #include "server/status_mapping.h"
+#include "storage/storage_format.h"
 
 namespace accord::server {
 namespace {
@@ -391,7 +392,7 @@ grpc::ServerUnaryReactor* EventStoreService::GetServerInfo(
                                ? accord::v1::DURABILITY_MODE_SYNC
                                : accord::v1::DURABILITY_MODE_NO_SYNC_MAY_LOSE_ACKED);
   response->set_last_position(log_->LastPosition());
-  response->set_storage_format_version(1);
+  response->set_storage_format_version(storage::kStorageFormatVersion);
   response->set_max_event_bytes(kMaxEventBytes);
   response->set_max_request_bytes(kMaxRequestBytes);
   response->set_storage_engine(std::string(log_->EngineName()));
