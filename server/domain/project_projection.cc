@@ -5,18 +5,97 @@
 #include "server/domain/project_projection.h"
 
 #include <algorithm>
+#include <memory>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "server/domain/event_validation.h"
 
 namespace accord::domain {
+namespace projection_internal {
+
+// Positions of one list's items by key: the first item with each key (as a scan from the
+// front would find it). Items are only ever appended, so a list longer than what was
+// indexed has its new tail indexed; a shorter one, or a hit whose item has another key,
+// means the list is not the one indexed, and it is indexed again from scratch.
+template <typename T>
+class Positions {
+ public:
+  // The position of the first item whose key (key_of(item)) is `key`, or -1.
+  template <typename KeyOf>
+  int Find(const google::protobuf::RepeatedPtrField<T>& items, const KeyOf& key_of,
+           absl::string_view key) {
+    Sync(items, key_of);
+    auto it = positions_.find(key);
+    if (it == positions_.end()) return -1;
+    if (absl::string_view(key_of(items.Get(it->second))) == key) return it->second;
+    positions_.clear();
+    indexed_ = 0;
+    Sync(items, key_of);
+    it = positions_.find(key);
+    return it == positions_.end() ? -1 : it->second;
+  }
+
+  // Records an item appended at `position` (right after a Find that missed) with `key`.
+  void Added(absl::string_view key, int position) {
+    positions_.emplace(std::string(key), position);
+    indexed_ = position + 1;
+  }
+
+ private:
+  template <typename KeyOf>
+  void Sync(const google::protobuf::RepeatedPtrField<T>& items, const KeyOf& key_of) {
+    if (indexed_ == items.size()) return;
+    if (indexed_ > items.size()) {
+      positions_.clear();
+      indexed_ = 0;
+    }
+    for (int i = indexed_; i < items.size(); ++i) {
+      positions_.emplace(std::string(absl::string_view(key_of(items.Get(i)))), i);
+    }
+    indexed_ = items.size();
+  }
+
+  absl::flat_hash_map<std::string, int> positions_;
+  int indexed_ = 0;  // Items [0, indexed_) are in positions_.
+};
+
+}  // namespace projection_internal
+
+struct ProjectIndex::Tables {
+  template <typename T>
+  using Positions = projection_internal::Positions<T>;
+  // One per list of the state; budget lines and responsibilities are keyed by two fields.
+  std::tuple<Positions<accord::v1::Goal>, Positions<accord::v1::ScopeItem>,
+             Positions<accord::v1::Member>, Positions<accord::v1::Milestone>,
+             Positions<accord::v1::Task>, Positions<accord::v1::Resource>,
+             Positions<accord::v1::BudgetLine>, Positions<accord::v1::Responsibility>,
+             Positions<accord::v1::Risk>, Positions<accord::v1::Issue>,
+             Positions<accord::v1::Change>, Positions<accord::v1::Approval>,
+             Positions<accord::v1::Meeting>, Positions<accord::v1::ActionItem>,
+             Positions<accord::v1::ClientAction>, Positions<accord::v1::Deliverable>,
+             Positions<accord::v1::FeedbackItem>, Positions<accord::v1::SurveyResult>,
+             Positions<accord::v1::Incentive>, Positions<accord::v1::Document>,
+             Positions<accord::v1::Lesson>, Positions<std::string>>
+      lists;
+  std::string scratch_key;  // For two-field keys, reused.
+  // The project's zone, loaded for the charter's time_zone when zone_loaded.
+  bool zone_loaded = false;
+  std::string zone_name;
+  absl::TimeZone zone;
+};
+
+ProjectIndex::ProjectIndex() : tables_(std::make_unique<Tables>()) {}
+ProjectIndex::~ProjectIndex() = default;
+
 namespace {
 
 namespace v1 = accord::v1;
@@ -60,28 +139,6 @@ int32_t DaysPast(std::string_view due, absl::CivilDay day) {
 }
 
 // ---------------------------------------------------------------------------------------
-// Finding items of the state's lists
-
-// The item of `items` whose id (read by the accessor `id_of`) is `id`, or nullptr.
-template <typename T>
-T* Find(RepeatedPtrField<T>* items, const std::string& (T::*id_of)() const,
-        const std::string& id) {
-  for (T& item : *items) {
-    if ((item.*id_of)() == id) return &item;
-  }
-  return nullptr;
-}
-
-// The item with that id, appended when there is none (lists keep first-appearance
-// order); `second` is true for a new item, whose id the caller sets.
-template <typename T>
-std::pair<T*, bool> FindOrAdd(RepeatedPtrField<T>* items,
-                              const std::string& (T::*id_of)() const, const std::string& id) {
-  if (T* found = Find(items, id_of, id)) return {found, false};
-  return {items->Add(), true};
-}
-
-// ---------------------------------------------------------------------------------------
 // The event being applied
 
 // The state being changed and the envelope of the event changing it. Replay applies a
@@ -90,6 +147,7 @@ std::pair<T*, bool> FindOrAdd(RepeatedPtrField<T>* items,
 struct Ctx {
   const v1::RecordedEvent& event;
   v1::ProjectState& state;
+  ProjectIndex::Tables* index;  // nullptr: find items by scanning.
 
   v1::EventRef Ref() const {
     v1::EventRef ref;
@@ -101,13 +159,69 @@ struct Ctx {
   }
   // The day the event was recorded, in the project's zone.
   std::string RecordedDate() const {
-    return absl::FormatCivilTime(absl::ToCivilDay(ToTime(event.recorded_at()), ProjectZone(state)));
+    return absl::FormatCivilTime(absl::ToCivilDay(ToTime(event.recorded_at()), Zone()));
+  }
+  // ProjectZone(state), loaded once per zone name when there is an index.
+  absl::TimeZone Zone() const {
+    if (index == nullptr) return ProjectZone(state);
+    const std::string& name = state.charter().time_zone();
+    if (!index->zone_loaded || index->zone_name != name) {
+      index->zone = ProjectZone(state);
+      index->zone_name = name;
+      index->zone_loaded = true;
+    }
+    return index->zone;
   }
   // Events leave "when" dates empty to mean "the day it was recorded".
   std::string DateOr(const std::string& date) const {
     return date.empty() ? RecordedDate() : date;
   }
 };
+
+// ---------------------------------------------------------------------------------------
+// Finding items of the state's lists
+
+template <typename T>
+auto IdOf(const std::string& (T::*id_of)() const) {
+  return [id_of](const T& item) -> const std::string& { return (item.*id_of)(); };
+}
+
+// The item of `items` whose id (read by the accessor `id_of`) is `id`, or nullptr: the
+// first such item, through the index when there is one.
+template <typename T>
+T* Find(const Ctx& c, RepeatedPtrField<T>* items, const std::string& (T::*id_of)() const,
+        const std::string& id) {
+  if (c.index != nullptr) {
+    const int position = std::get<ProjectIndex::Tables::Positions<T>>(c.index->lists)
+                             .Find(*items, IdOf(id_of), id);
+    return position < 0 ? nullptr : items->Mutable(position);
+  }
+  for (T& item : *items) {
+    if ((item.*id_of)() == id) return &item;
+  }
+  return nullptr;
+}
+
+// The item with that id, appended when there is none (lists keep first-appearance
+// order); `second` is true for a new item, whose id the caller sets.
+template <typename T>
+std::pair<T*, bool> FindOrAdd(const Ctx& c, RepeatedPtrField<T>* items,
+                              const std::string& (T::*id_of)() const, const std::string& id) {
+  if (T* found = Find(c, items, id_of, id)) return {found, false};
+  T* added = items->Add();
+  if (c.index != nullptr) {
+    std::get<ProjectIndex::Tables::Positions<T>>(c.index->lists).Added(id, items->size() - 1);
+  }
+  return {added, true};
+}
+
+// Two fields as one key, each length-prefixed so no two pairs give the same key.
+absl::string_view PairKey(const std::string& a, const std::string& b, std::string* out) {
+  out->clear();
+  out->append(std::to_string(a.size())).append(1, ':').append(a);
+  out->append(std::to_string(b.size())).append(1, ':').append(b);
+  return *out;
+}
 
 // ---------------------------------------------------------------------------------------
 // Goals, scope and charter
@@ -126,7 +240,7 @@ void Apply(const v1::ProjectCreated& e, const Ctx& c) {
 
 void Apply(const v1::GoalSet& e, const Ctx& c) {
   v1::Goal* goal =
-      FindOrAdd(c.state.mutable_charter()->mutable_goals(), &v1::Goal::goal_id, e.goal_id()).first;
+      FindOrAdd(c, c.state.mutable_charter()->mutable_goals(), &v1::Goal::goal_id, e.goal_id()).first;
   goal->set_goal_id(e.goal_id());
   goal->set_title(e.title());
   goal->set_metric(e.metric());
@@ -136,7 +250,7 @@ void Apply(const v1::GoalSet& e, const Ctx& c) {
 }
 
 void Apply(const v1::ScopeItemAdded& e, const Ctx& c) {
-  v1::ScopeItem* item = FindOrAdd(c.state.mutable_charter()->mutable_scope(),
+  v1::ScopeItem* item = FindOrAdd(c, c.state.mutable_charter()->mutable_scope(),
                                   &v1::ScopeItem::scope_item_id, e.scope_item_id())
                             .first;
   item->set_scope_item_id(e.scope_item_id());
@@ -148,7 +262,7 @@ void Apply(const v1::ScopeItemAdded& e, const Ctx& c) {
 
 void Apply(const v1::ScopeItemRemoved& e, const Ctx& c) {
   // Kept, flagged: "out of scope since" is part of what the client signed off.
-  if (v1::ScopeItem* item = Find(c.state.mutable_charter()->mutable_scope(),
+  if (v1::ScopeItem* item = Find(c, c.state.mutable_charter()->mutable_scope(),
                                  &v1::ScopeItem::scope_item_id, e.scope_item_id())) {
     item->set_removed(true);
     item->set_removed_reason(e.reason());
@@ -167,7 +281,7 @@ void Apply(const v1::CharterConfirmed& e, const Ctx& c) {
 
 void Apply(const v1::MemberAdded& e, const Ctx& c) {
   v1::Member* member =
-      FindOrAdd(c.state.mutable_members(), &v1::Member::principal, e.principal()).first;
+      FindOrAdd(c, c.state.mutable_members(), &v1::Member::principal, e.principal()).first;
   member->set_principal(e.principal());
   member->set_display_name(e.display_name());
   member->set_role(e.role());
@@ -176,14 +290,14 @@ void Apply(const v1::MemberAdded& e, const Ctx& c) {
 }
 
 void Apply(const v1::MemberRoleChanged& e, const Ctx& c) {
-  if (v1::Member* member = Find(c.state.mutable_members(), &v1::Member::principal, e.principal())) {
+  if (v1::Member* member = Find(c, c.state.mutable_members(), &v1::Member::principal, e.principal())) {
     member->set_role(e.role());
   }
 }
 
 void Apply(const v1::MemberRemoved& e, const Ctx& c) {
   // Kept, flagged: past decisions still name them.
-  if (v1::Member* member = Find(c.state.mutable_members(), &v1::Member::principal, e.principal())) {
+  if (v1::Member* member = Find(c, c.state.mutable_members(), &v1::Member::principal, e.principal())) {
     member->set_removed(true);
   }
 }
@@ -192,7 +306,7 @@ void Apply(const v1::MemberRemoved& e, const Ctx& c) {
 // Plan: milestones, tasks, resources, budget
 
 v1::Milestone* FindMilestone(const Ctx& c, const std::string& id) {
-  return Find(c.state.mutable_milestones(), &v1::Milestone::milestone_id, id);
+  return Find(c, c.state.mutable_milestones(), &v1::Milestone::milestone_id, id);
 }
 
 void Reschedule(v1::Milestone* milestone, const std::string& new_due_date) {
@@ -202,7 +316,7 @@ void Reschedule(v1::Milestone* milestone, const std::string& new_due_date) {
 
 void Apply(const v1::MilestonePlanned& e, const Ctx& c) {
   auto [milestone, is_new] =
-      FindOrAdd(c.state.mutable_milestones(), &v1::Milestone::milestone_id, e.milestone_id());
+      FindOrAdd(c, c.state.mutable_milestones(), &v1::Milestone::milestone_id, e.milestone_id());
   milestone->set_milestone_id(e.milestone_id());
   milestone->set_title(e.title());
   milestone->set_due_date(e.due_date());
@@ -236,12 +350,12 @@ void Apply(const v1::MilestoneMissed& e, const Ctx& c) {
 }
 
 v1::Task* FindTask(const Ctx& c, const std::string& id) {
-  return Find(c.state.mutable_tasks(), &v1::Task::task_id, id);
+  return Find(c, c.state.mutable_tasks(), &v1::Task::task_id, id);
 }
 
 void Apply(const v1::TaskPlanned& e, const Ctx& c) {
   // Planning a task again revises its plan and keeps its progress.
-  auto [task, is_new] = FindOrAdd(c.state.mutable_tasks(), &v1::Task::task_id, e.task_id());
+  auto [task, is_new] = FindOrAdd(c, c.state.mutable_tasks(), &v1::Task::task_id, e.task_id());
   task->set_task_id(e.task_id());
   task->set_title(e.title());
   task->set_owner(e.owner());
@@ -287,7 +401,7 @@ void Apply(const v1::TaskBlocked& e, const Ctx& c) {
 
 void Apply(const v1::ResourceAllocated& e, const Ctx& c) {
   v1::Resource* resource =
-      FindOrAdd(c.state.mutable_resources(), &v1::Resource::resource_id, e.resource_id()).first;
+      FindOrAdd(c, c.state.mutable_resources(), &v1::Resource::resource_id, e.resource_id()).first;
   resource->set_resource_id(e.resource_id());
   resource->set_name(e.name());
   resource->set_role(e.role());
@@ -299,8 +413,23 @@ void Apply(const v1::ResourceAllocated& e, const Ctx& c) {
 // Budget and actuals are kept per (category, currency): amounts in different currencies
 // are never added up here.
 v1::BudgetLine* BudgetLineFor(const Ctx& c, const std::string& category, const v1::Money& money) {
-  for (v1::BudgetLine& line : *c.state.mutable_budget()) {
-    if (line.category() == category && line.currency_code() == money.currency_code()) return &line;
+  if (c.index != nullptr) {
+    auto& positions = std::get<ProjectIndex::Tables::Positions<v1::BudgetLine>>(c.index->lists);
+    std::string key_of_item;
+    const auto key_of = [&key_of_item](const v1::BudgetLine& line) {
+      return PairKey(line.category(), line.currency_code(), &key_of_item);
+    };
+    const absl::string_view key =
+        PairKey(category, money.currency_code(), &c.index->scratch_key);
+    const int position = positions.Find(c.state.budget(), key_of, key);
+    if (position >= 0) return c.state.mutable_budget(position);
+    positions.Added(key, c.state.budget_size());
+  } else {
+    for (v1::BudgetLine& line : *c.state.mutable_budget()) {
+      if (line.category() == category && line.currency_code() == money.currency_code()) {
+        return &line;
+      }
+    }
   }
   v1::BudgetLine* line = c.state.add_budget();
   line->set_category(category);
@@ -322,10 +451,26 @@ void Apply(const v1::CostRecorded& e, const Ctx& c) {
 
 void Apply(const v1::ResponsibilityAssigned& e, const Ctx& c) {
   // One letter per (item, person): assigning again replaces it.
-  for (v1::Responsibility& r : *c.state.mutable_responsibilities()) {
-    if (r.item_id() == e.item_id() && r.principal() == e.principal()) {
-      r.set_raci(e.raci());
+  if (c.index != nullptr) {
+    auto& positions =
+        std::get<ProjectIndex::Tables::Positions<v1::Responsibility>>(c.index->lists);
+    std::string key_of_item;
+    const auto key_of = [&key_of_item](const v1::Responsibility& r) {
+      return PairKey(r.item_id(), r.principal(), &key_of_item);
+    };
+    const absl::string_view key = PairKey(e.item_id(), e.principal(), &c.index->scratch_key);
+    const int position = positions.Find(c.state.responsibilities(), key_of, key);
+    if (position >= 0) {
+      c.state.mutable_responsibilities(position)->set_raci(e.raci());
       return;
+    }
+    positions.Added(key, c.state.responsibilities_size());
+  } else {
+    for (v1::Responsibility& r : *c.state.mutable_responsibilities()) {
+      if (r.item_id() == e.item_id() && r.principal() == e.principal()) {
+        r.set_raci(e.raci());
+        return;
+      }
     }
   }
   v1::Responsibility* r = c.state.add_responsibilities();
@@ -340,7 +485,7 @@ void Apply(const v1::CommunicationPlanSet& e, const Ctx& c) {
 
 void Apply(const v1::MeetingHeld& e, const Ctx& c) {
   v1::Meeting* meeting =
-      FindOrAdd(c.state.mutable_meetings(), &v1::Meeting::meeting_id, e.meeting_id()).first;
+      FindOrAdd(c, c.state.mutable_meetings(), &v1::Meeting::meeting_id, e.meeting_id()).first;
   meeting->set_meeting_id(e.meeting_id());
   meeting->set_title(e.title());
   *meeting->mutable_held_at() = e.held_at();
@@ -349,7 +494,7 @@ void Apply(const v1::MeetingHeld& e, const Ctx& c) {
 }
 
 void Apply(const v1::ActionItemAssigned& e, const Ctx& c) {
-  v1::ActionItem* item = FindOrAdd(c.state.mutable_action_items(),
+  v1::ActionItem* item = FindOrAdd(c, c.state.mutable_action_items(),
                                    &v1::ActionItem::action_item_id, e.action_item_id())
                              .first;
   item->set_action_item_id(e.action_item_id());
@@ -361,7 +506,7 @@ void Apply(const v1::ActionItemAssigned& e, const Ctx& c) {
 }
 
 void Apply(const v1::ActionItemCompleted& e, const Ctx& c) {
-  if (v1::ActionItem* item = Find(c.state.mutable_action_items(),
+  if (v1::ActionItem* item = Find(c, c.state.mutable_action_items(),
                                   &v1::ActionItem::action_item_id, e.action_item_id())) {
     item->set_done(true);
     item->set_completed_on(c.DateOr(e.completed_on()));
@@ -386,6 +531,14 @@ void Apply(const v1::StatusUpdated& e, const Ctx& c) {
 
 void Apply(const v1::ReportPublished& e, const Ctx& c) {
   const auto& ids = c.state.reports_published();
+  if (c.index != nullptr) {
+    auto& positions = std::get<ProjectIndex::Tables::Positions<std::string>>(c.index->lists);
+    const auto key_of = [](const std::string& id) -> const std::string& { return id; };
+    if (positions.Find(ids, key_of, e.report_id()) >= 0) return;
+    positions.Added(e.report_id(), ids.size());
+    c.state.add_reports_published(e.report_id());
+    return;
+  }
   if (std::find(ids.begin(), ids.end(), e.report_id()) == ids.end()) {
     c.state.add_reports_published(e.report_id());
   }
@@ -395,13 +548,13 @@ void Apply(const v1::ReportPublished& e, const Ctx& c) {
 // Risks and issues
 
 v1::Risk* FindRisk(const Ctx& c, const std::string& id) {
-  return Find(c.state.mutable_risks(), &v1::Risk::risk_id, id);
+  return Find(c, c.state.mutable_risks(), &v1::Risk::risk_id, id);
 }
 
 void SetScore(v1::Risk* risk) { risk->set_score(risk->probability() * risk->impact()); }
 
 void Apply(const v1::RiskIdentified& e, const Ctx& c) {
-  auto [risk, is_new] = FindOrAdd(c.state.mutable_risks(), &v1::Risk::risk_id, e.risk_id());
+  auto [risk, is_new] = FindOrAdd(c, c.state.mutable_risks(), &v1::Risk::risk_id, e.risk_id());
   risk->set_risk_id(e.risk_id());
   risk->set_title(e.title());
   risk->set_category(e.category());
@@ -438,7 +591,7 @@ void Apply(const v1::RiskOccurred& e, const Ctx& c) {
 }
 
 void Apply(const v1::IssueRaised& e, const Ctx& c) {
-  v1::Issue* issue = FindOrAdd(c.state.mutable_issues(), &v1::Issue::issue_id, e.issue_id()).first;
+  v1::Issue* issue = FindOrAdd(c, c.state.mutable_issues(), &v1::Issue::issue_id, e.issue_id()).first;
   issue->set_issue_id(e.issue_id());
   issue->set_title(e.title());
   issue->set_severity(e.severity());
@@ -450,7 +603,7 @@ void Apply(const v1::IssueRaised& e, const Ctx& c) {
 }
 
 void Apply(const v1::IssueResolved& e, const Ctx& c) {
-  if (v1::Issue* issue = Find(c.state.mutable_issues(), &v1::Issue::issue_id, e.issue_id())) {
+  if (v1::Issue* issue = Find(c, c.state.mutable_issues(), &v1::Issue::issue_id, e.issue_id())) {
     issue->set_resolved(true);
     issue->set_resolution(e.resolution());
     issue->set_resolved_on(c.DateOr(e.resolved_on()));
@@ -465,7 +618,7 @@ void Apply(const v1::RiskClosed& e, const Ctx& c) {
 // Change control
 
 v1::Change* FindChange(const Ctx& c, const std::string& id) {
-  return Find(c.state.mutable_changes(), &v1::Change::change_id, id);
+  return Find(c, c.state.mutable_changes(), &v1::Change::change_id, id);
 }
 
 void SetChangeStatus(const Ctx& c, const std::string& change_id, v1::ChangeStatus status) {
@@ -484,7 +637,7 @@ void DecideChange(const Ctx& c, const std::string& change_id, v1::ChangeStatus s
 
 void Apply(const v1::ChangeRequested& e, const Ctx& c) {
   v1::Change* change =
-      FindOrAdd(c.state.mutable_changes(), &v1::Change::change_id, e.change_id()).first;
+      FindOrAdd(c, c.state.mutable_changes(), &v1::Change::change_id, e.change_id()).first;
   change->set_change_id(e.change_id());
   change->set_title(e.title());
   change->set_requested_by(e.requested_by());
@@ -560,12 +713,12 @@ v1::ApprovalOutcome ComputeOutcome(const v1::Approval& approval) {
 }
 
 v1::Approval* FindApproval(const Ctx& c, const std::string& id) {
-  return Find(c.state.mutable_approvals(), &v1::Approval::approval_id, id);
+  return Find(c, c.state.mutable_approvals(), &v1::Approval::approval_id, id);
 }
 
 void Apply(const v1::ApprovalRequested& e, const Ctx& c) {
   v1::Approval* approval =
-      FindOrAdd(c.state.mutable_approvals(), &v1::Approval::approval_id, e.approval_id()).first;
+      FindOrAdd(c, c.state.mutable_approvals(), &v1::Approval::approval_id, e.approval_id()).first;
   approval->set_approval_id(e.approval_id());
   approval->set_subject(e.subject());
   approval->set_subject_id(e.subject_id());
@@ -603,14 +756,14 @@ void Apply(const v1::ApprovalCompleted& e, const Ctx& c) {
 // Quality and acceptance
 
 v1::Deliverable* FindDeliverable(const Ctx& c, const std::string& id) {
-  return Find(c.state.mutable_deliverables(), &v1::Deliverable::deliverable_id, id);
+  return Find(c, c.state.mutable_deliverables(), &v1::Deliverable::deliverable_id, id);
 }
 
 // Criteria and submissions may come first; either names the deliverable.
 v1::Deliverable* FindOrAddDeliverable(const Ctx& c, const std::string& id,
                                       const std::string& title) {
   v1::Deliverable* deliverable =
-      FindOrAdd(c.state.mutable_deliverables(), &v1::Deliverable::deliverable_id, id).first;
+      FindOrAdd(c, c.state.mutable_deliverables(), &v1::Deliverable::deliverable_id, id).first;
   deliverable->set_deliverable_id(id);
   if (!title.empty()) deliverable->set_title(title);
   return deliverable;
@@ -661,12 +814,12 @@ void Apply(const v1::DeliverableRejected& e, const Ctx& c) {
 // What the client owes
 
 v1::ClientAction* FindClientAction(const Ctx& c, const std::string& id) {
-  return Find(c.state.mutable_client_actions(), &v1::ClientAction::action_id, id);
+  return Find(c, c.state.mutable_client_actions(), &v1::ClientAction::action_id, id);
 }
 
 void Apply(const v1::ClientActionRequested& e, const Ctx& c) {
   auto [action, is_new] =
-      FindOrAdd(c.state.mutable_client_actions(), &v1::ClientAction::action_id, e.action_id());
+      FindOrAdd(c, c.state.mutable_client_actions(), &v1::ClientAction::action_id, e.action_id());
   action->set_action_id(e.action_id());
   action->set_kind(e.kind());
   action->set_title(e.title());
@@ -706,7 +859,7 @@ void Apply(const v1::ClientActionCompleted& e, const Ctx& c) {
 
 void Apply(const v1::FeedbackReceived& e, const Ctx& c) {
   v1::FeedbackItem* item =
-      FindOrAdd(c.state.mutable_feedback(), &v1::FeedbackItem::feedback_id, e.feedback_id()).first;
+      FindOrAdd(c, c.state.mutable_feedback(), &v1::FeedbackItem::feedback_id, e.feedback_id()).first;
   item->set_feedback_id(e.feedback_id());
   item->set_channel(e.channel());
   item->set_sentiment(e.sentiment());
@@ -719,7 +872,7 @@ void Apply(const v1::FeedbackReceived& e, const Ctx& c) {
 void Apply(const v1::SatisfactionSurveyed& e, const Ctx& c) {
   // NPS 0 is an answer, so presence (proto3 optional) and not the value says "answered".
   v1::SurveyResult* survey =
-      FindOrAdd(c.state.mutable_surveys(), &v1::SurveyResult::survey_id, e.survey_id()).first;
+      FindOrAdd(c, c.state.mutable_surveys(), &v1::SurveyResult::survey_id, e.survey_id()).first;
   survey->set_survey_id(e.survey_id());
   survey->set_has_csat(e.has_csat());
   survey->set_csat(e.csat());
@@ -731,7 +884,7 @@ void Apply(const v1::SatisfactionSurveyed& e, const Ctx& c) {
 
 void Apply(const v1::IncentiveSet& e, const Ctx& c) {
   v1::Incentive* incentive =
-      FindOrAdd(c.state.mutable_incentives(), &v1::Incentive::incentive_id, e.incentive_id()).first;
+      FindOrAdd(c, c.state.mutable_incentives(), &v1::Incentive::incentive_id, e.incentive_id()).first;
   incentive->set_incentive_id(e.incentive_id());
   incentive->set_milestone_id(e.milestone_id());
   incentive->set_description(e.description());
@@ -740,7 +893,7 @@ void Apply(const v1::IncentiveSet& e, const Ctx& c) {
 
 void Apply(const v1::IncentiveEarned& e, const Ctx& c) {
   if (v1::Incentive* incentive =
-          Find(c.state.mutable_incentives(), &v1::Incentive::incentive_id, e.incentive_id())) {
+          Find(c, c.state.mutable_incentives(), &v1::Incentive::incentive_id, e.incentive_id())) {
     incentive->set_earned(true);
     incentive->set_earned_on(c.DateOr(e.earned_on()));
   }
@@ -749,7 +902,7 @@ void Apply(const v1::IncentiveEarned& e, const Ctx& c) {
 void Apply(const v1::DocumentShared& e, const Ctx& c) {
   // Sharing a document id again is a new version of it.
   v1::Document* document =
-      FindOrAdd(c.state.mutable_documents(), &v1::Document::document_id, e.document_id()).first;
+      FindOrAdd(c, c.state.mutable_documents(), &v1::Document::document_id, e.document_id()).first;
   document->set_document_id(e.document_id());
   document->set_title(e.title());
   document->set_version(e.version());
@@ -776,7 +929,7 @@ void Apply(const v1::ProjectClosed& e, const Ctx& c) {
 
 void Apply(const v1::LessonRecorded& e, const Ctx& c) {
   v1::Lesson* lesson =
-      FindOrAdd(c.state.mutable_lessons(), &v1::Lesson::lesson_id, e.lesson_id()).first;
+      FindOrAdd(c, c.state.mutable_lessons(), &v1::Lesson::lesson_id, e.lesson_id()).first;
   lesson->set_lesson_id(e.lesson_id());
   lesson->set_went_well(e.went_well());
   lesson->set_went_badly(e.went_badly());
@@ -877,14 +1030,20 @@ void ApplyPayloadEffect(const v1::EventPayload& p, const Ctx& c) {
   }
 }
 
-// `payload` with `event`'s envelope: the event's own payload, or a correction's replacement.
-void ApplyPayload(const v1::EventPayload& payload, const v1::RecordedEvent& event,
-                  v1::ProjectState* state) {
-  ApplyPayloadEffect(payload, Ctx{event, *state});
+// The envelope's fields of the state. No payload effect reads them, so Replay sets them
+// once, after its last event; the project id is the last non-empty one.
+void ApplyEnvelope(const v1::RecordedEvent& event, v1::ProjectState* state) {
   if (!event.project_id().empty()) state->set_project_id(event.project_id());
   state->set_version(event.version());
   *state->mutable_last_activity() = event.recorded_at();
   state->set_last_event_hash_hex(absl::BytesToHexString(event.hash()));
+}
+
+// `payload` with `event`'s envelope: the event's own payload, or a correction's replacement.
+void ApplyPayload(const v1::EventPayload& payload, const v1::RecordedEvent& event,
+                  v1::ProjectState* state, ProjectIndex::Tables* index) {
+  ApplyPayloadEffect(payload, Ctx{event, *state, index});
+  ApplyEnvelope(event, state);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -906,11 +1065,15 @@ const std::string* CorrectionTarget(const v1::EventPayload& payload) {
 std::vector<const v1::EventPayload*> EffectivePayloads(
     const std::vector<v1::RecordedEvent>& events, size_t count) {
   std::vector<const v1::EventPayload*> effective(count);
-  absl::flat_hash_map<std::string, size_t> index_of;
+  bool any_correction = false;
   for (size_t i = 0; i < count; ++i) {
     effective[i] = &events[i].payload();
-    index_of.emplace(events[i].event_id(), i);
+    any_correction |= CorrectionTarget(*effective[i]) != nullptr;
   }
+  if (!any_correction) return effective;
+  absl::flat_hash_map<absl::string_view, size_t> index_of;  // Views into `events`.
+  index_of.reserve(count);
+  for (size_t i = 0; i < count; ++i) index_of.emplace(events[i].event_id(), i);
   std::vector<bool> settled(count, false);  // A later event already decided its fate.
   for (size_t i = count; i-- > 0;) {
     if (effective[i] == nullptr) continue;
@@ -945,7 +1108,11 @@ size_t CountWithinLimits(const std::vector<v1::RecordedEvent>& events,
 }  // namespace
 
 void ApplyEvent(const v1::RecordedEvent& event, v1::ProjectState* state) {
-  ApplyPayload(event.payload(), event, state);
+  ApplyPayload(event.payload(), event, state, /*index=*/nullptr);
+}
+
+void ApplyEvent(const v1::RecordedEvent& event, v1::ProjectState* state, ProjectIndex* index) {
+  ApplyPayload(event.payload(), event, state, &index->tables());
 }
 
 bool NeedsReplay(const v1::RecordedEvent& event) {
@@ -957,10 +1124,19 @@ v1::ProjectState Replay(const std::vector<v1::RecordedEvent>& events,
   const size_t count = CountWithinLimits(events, options);
   const std::vector<const v1::EventPayload*> effective = EffectivePayloads(events, count);
   v1::ProjectState state;
+  ProjectIndex index;
+  const v1::RecordedEvent* last = nullptr;             // The last event applied,
+  const v1::RecordedEvent* last_with_project = nullptr;  // and the last naming the project.
   for (size_t i = 0; i < count; ++i) {
     // A retracted event is skipped whole; its retraction, later, advances the version.
-    if (effective[i] != nullptr) ApplyPayload(*effective[i], events[i], &state);
+    if (effective[i] == nullptr) continue;
+    ApplyPayloadEffect(*effective[i], Ctx{events[i], state, &index.tables()});
+    last = &events[i];
+    if (!last->project_id().empty()) last_with_project = last;
   }
+  // What applying each event's envelope in turn leaves.
+  if (last_with_project != nullptr) state.set_project_id(last_with_project->project_id());
+  if (last != nullptr) ApplyEnvelope(*last, &state);
   if (options.now.has_value()) ComputeAsOf(*options.now, &state);
   return state;
 }
