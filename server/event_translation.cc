@@ -5,6 +5,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "server/domain/event_validation.h"
+#include "server/domain/upcasting.h"
 #include "storage/event_hash.h"
 #include "storage/event_id.h"
 
@@ -176,7 +177,8 @@ absl::Status ToRecordedEvent(const storage::EventRecord& r, accord::v1::Recorded
     return absl::DataLossError(absl::StrCat("payload at position ", r.position,
                                             " does not parse"));
   }
-  return absl::OkStatus();
+  // Readers see every event in the current schema; the stored bytes stay as written.
+  return domain::Upcast(r.schema_version, out->mutable_payload());
 }
 
 }  // namespace accord::server

@@ -33,7 +33,8 @@ absl::Status ValidateProjectId(std::string_view project_id, std::string_view fie
 // Fills everything of `out` but the payload from a stored record.
 void ToRecordedEnvelope(const storage::EventRecord& record, accord::v1::RecordedEvent* out);
 
-// Fills `out` from a stored record. DATA_LOSS if the stored payload does not parse.
+// Fills `out` from a stored record, its payload upcast to the current schema
+// (domain/upcasting.h). DATA_LOSS if the stored payload does not parse.
 absl::Status ToRecordedEvent(const storage::EventRecord& record,
                              accord::v1::RecordedEvent* out);
 

@@ -71,7 +71,8 @@ absl::StatusOr<std::optional<accord::v1::ProjectState>> StateFromSnapshot(
     }
     next = page.back().version + 1;
   }
-  for (const auto& e : events) domain::ApplyEvent(e, &*state);
+  domain::ProjectIndex index;  // Finds items by id without scanning the state's lists.
+  for (const auto& e : events) domain::ApplyEvent(e, &*state, &index);
   if (options.now.has_value()) domain::ComputeAsOf(*options.now, &*state);
   return state;
 }

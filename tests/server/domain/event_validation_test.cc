@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "google/protobuf/text_format.h"
+#include "server/domain/upcasting.h"
 
 namespace accord::domain {
 namespace {
@@ -121,6 +122,28 @@ TEST(EventValidationTest, EveryEventTypeHasAValidatorEntry) {
     absl::Status s = ValidatePayload(p, "p");
     EXPECT_TRUE(s.ok() || absl::IsInvalidArgument(s)) << oneof->field(i)->name() << ": " << s;
   }
+}
+
+}  // namespace
+}  // namespace accord::domain
+
+namespace accord::domain {
+namespace {
+
+TEST(UpcastingTest, CurrentSchemaIsReadAsIs) {
+  accord::v1::EventPayload p;
+  p.mutable_status_updated()->set_health(accord::v1::HEALTH_RED);
+  const std::string before = p.SerializeAsString();
+  ASSERT_TRUE(Upcast(kCurrentSchemaVersion, &p).ok());
+  EXPECT_EQ(p.SerializeAsString(), before);
+}
+
+TEST(UpcastingTest, NewerSchemaThanThisBuildIsFailedPrecondition) {
+  accord::v1::EventPayload p;
+  p.mutable_status_updated()->set_health(accord::v1::HEALTH_RED);
+  absl::Status s = Upcast(kCurrentSchemaVersion + 1, &p);
+  EXPECT_TRUE(absl::IsFailedPrecondition(s)) << s;
+  EXPECT_NE(s.message().find("status_updated"), std::string::npos) << s;
 }
 
 }  // namespace
