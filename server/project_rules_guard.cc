@@ -21,7 +21,7 @@ accord::v1::RecordedEvent ToRecorded(const storage::EventRecord& stored,
 
 }  // namespace
 
-absl::StatusOr<accord::v1::ProjectState*> ProjectRulesGuard::StateFor(
+absl::StatusOr<ProjectRulesGuard::CachedProject*> ProjectRulesGuard::StateFor(
     const std::string& project_id, storage::StreamHistory& history) {
   if (auto it = states_.find(project_id); it != states_.end()) return it->second.get();
   std::vector<storage::EventRecord> records;
@@ -30,27 +30,31 @@ absl::StatusOr<accord::v1::ProjectState*> ProjectRulesGuard::StateFor(
   for (size_t i = 0; i < records.size(); ++i) {
     if (absl::Status s = ToRecordedEvent(records[i], &events[i]); !s.ok()) return s;
   }
-  auto state = std::make_unique<accord::v1::ProjectState>(domain::Replay(events, {}));
-  state->set_project_id(project_id);
-  auto* raw = state.get();
-  snapshot_versions_[project_id] = raw->version();
-  states_[project_id] = std::move(state);
+  auto cached = std::make_unique<CachedProject>();
+  cached->state = domain::Replay(events, {});
+  cached->state.set_project_id(project_id);
+  auto* raw = cached.get();
+  snapshot_versions_[project_id] = raw->state.version();
+  states_[project_id] = std::move(cached);
   return raw;
 }
 
 absl::Status ProjectRulesGuard::Admit(const storage::AppendBatch& batch,
                                       const std::vector<storage::EventRecord>& recorded,
                                       storage::StreamHistory& history) {
-  auto state = StateFor(batch.project_id, history);
-  if (!state.ok()) return state.status();
+  auto cached = StateFor(batch.project_id, history);
+  if (!cached.ok()) return cached.status();
 
   // A multi-event append is checked on a copy, so that a refusal of its k-th event leaves
   // no trace of the first k-1; a single event is checked, then applied in place.
   accord::v1::ProjectState scratch;
-  accord::v1::ProjectState* target = *state;
+  domain::ProjectIndex scratch_index;
+  accord::v1::ProjectState* target = &(*cached)->state;
+  domain::ProjectIndex* index = &(*cached)->index;
   if (batch.events.size() > 1) {
-    scratch = **state;
+    scratch = (*cached)->state;
     target = &scratch;
+    index = &scratch_index;
   }
   std::vector<accord::v1::RecordedEvent> admitted;
   bool needs_replay = false;
@@ -77,10 +81,10 @@ absl::Status ProjectRulesGuard::Admit(const storage::AppendBatch& batch,
     if (absl::Status s = domain::CheckRules(*target, payload, context); !s.ok()) return s;
     accord::v1::RecordedEvent event = ToRecorded(recorded[i], std::move(payload));
     needs_replay |= domain::NeedsReplay(event);
-    domain::ApplyEvent(event, target);
+    domain::ApplyEvent(event, target, index);
     admitted.push_back(std::move(event));
   }
-  if (target == &scratch) **state = std::move(scratch);
+  if (target == &scratch) (*cached)->state = std::move(scratch);
   touched_.push_back(batch.project_id);
   if (needs_replay) stale_.insert(batch.project_id);
   return absl::OkStatus();
@@ -92,11 +96,11 @@ void ProjectRulesGuard::Commit(storage::StreamHistory& history) {
     for (const std::string& project_id : touched_) {
       auto it = states_.find(project_id);
       if (it == states_.end()) continue;  // Stale: rebuilt, not snapshotted.
-      const uint64_t version = it->second->version();
+      const uint64_t version = it->second->state.version();
       uint64_t& last = snapshot_versions_[project_id];
       if (version / snapshot_every_ == last / snapshot_every_) continue;
       // A snapshot is a cache: failing to write one costs only a longer replay later.
-      history.PutSnapshot(project_id, version, EncodeSnapshot(*it->second)).IgnoreError();
+      history.PutSnapshot(project_id, version, EncodeSnapshot(it->second->state)).IgnoreError();
       last = version;
     }
   }

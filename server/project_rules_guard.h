@@ -20,6 +20,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "accord/v1/projects.pb.h"
+#include "server/domain/project_projection.h"
 #include "storage/append_guard.h"
 
 namespace accord::server {
@@ -40,11 +41,18 @@ class ProjectRulesGuard final : public storage::AppendGuard {
   size_t cached_projects() const { return states_.size(); }
 
  private:
-  absl::StatusOr<accord::v1::ProjectState*> StateFor(const std::string& project_id,
-                                                     storage::StreamHistory& history);
+  // A project's state and the index that finds its items by id (lists only grow, so the
+  // index stays valid when the state is replaced by a longer copy of itself).
+  struct CachedProject {
+    accord::v1::ProjectState state;
+    domain::ProjectIndex index;
+  };
+
+  absl::StatusOr<CachedProject*> StateFor(const std::string& project_id,
+                                          storage::StreamHistory& history);
 
   const uint64_t snapshot_every_;
-  absl::flat_hash_map<std::string, std::unique_ptr<accord::v1::ProjectState>> states_;
+  absl::flat_hash_map<std::string, std::unique_ptr<CachedProject>> states_;
   // Version of each cached project when last snapshotted (or loaded).
   absl::flat_hash_map<std::string, uint64_t> snapshot_versions_;
   std::vector<std::string> touched_;         // Admitted since the last Commit/Abort.
