@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
@@ -57,35 +58,7 @@ class EchoService final : public Echo::CallbackService {
   }
 };
 
-class EchoRun {
- public:
-  EchoRun(absl::Time measure_start, absl::Time measure_end, absl::Duration rpc_deadline,
-          int clients)
-      : measure_start_(measure_start),
-        measure_end_(measure_end),
-        rpc_deadline_(rpc_deadline),
-        clients_(clients) {}
-  absl::Time measure_start() const { return measure_start_; }
-  absl::Time measure_end() const { return measure_end_; }
-  absl::Duration rpc_deadline() const { return rpc_deadline_; }
-  void ClientFinished() {
-    absl::MutexLock lock(&mu_);
-    ++finished_;
-  }
-  bool WaitAllFinished(absl::Time deadline) {
-    absl::MutexLock lock(&mu_);
-    auto all = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return finished_ == clients_; };
-    return mu_.AwaitWithDeadline(absl::Condition(&all), deadline);
-  }
-
- private:
-  const absl::Time measure_start_;
-  const absl::Time measure_end_;
-  const absl::Duration rpc_deadline_;
-  const int clients_;
-  absl::Mutex mu_;
-  int finished_ ABSL_GUARDED_BY(mu_) = 0;
-};
+using EchoRun = accord::bench::ClosedLoopRun;
 
 // One closed-loop client; its counters are touched only by its own completion chain and
 // read by the main thread after the run finished.
@@ -139,13 +112,6 @@ class EchoClient {
   std::unique_ptr<grpc::ClientContext> context_;
   absl::Time sent_at_;
 };
-
-uint32_t Percentile(std::vector<uint32_t>& v, double q) {
-  if (v.empty()) return 0;
-  size_t k = static_cast<size_t>(q * static_cast<double>(v.size() - 1));
-  std::nth_element(v.begin(), v.begin() + k, v.end());
-  return v[k];
-}
 
 int Run() {
   const int clients = absl::GetFlag(FLAGS_clients);
@@ -225,9 +191,9 @@ int Run() {
   std::printf("requests: %llu\n", static_cast<unsigned long long>(requests));
   std::printf("errors: %llu%s%s\n", static_cast<unsigned long long>(errors),
               first_error.empty() ? "" : " first: ", first_error.c_str());
-  const uint32_t p50 = Percentile(latency, 0.50);
-  const uint32_t p99 = Percentile(latency, 0.99);
-  const uint32_t p999 = Percentile(latency, 0.999);
+  const uint32_t p50 = accord::bench::Percentile(latency, 0.50);
+  const uint32_t p99 = accord::bench::Percentile(latency, 0.99);
+  const uint32_t p999 = accord::bench::Percentile(latency, 0.999);
   std::printf("latency_us per request: p50 %u p99 %u p999 %u\n", p50, p99, p999);
   std::printf("echo_rps: %llu\n", static_cast<unsigned long long>(
                                       static_cast<double>(requests) / seconds));

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
@@ -89,7 +90,7 @@ struct Tally {
   std::vector<uint32_t> latency_us;
 };
 
-class LoadRun;
+using LoadRun = accord::bench::ClosedLoopRun;
 
 // One closed-loop client: one request object, one RPC in flight at a time. Its Tally is
 // touched only by its own completion chain (each callback happens-after the previous
@@ -120,42 +121,6 @@ class Client {
   Tally tally_;
 };
 
-// Shared clock and completion bookkeeping of a run.
-class LoadRun {
- public:
-  LoadRun(absl::Time measure_start, absl::Time measure_end, absl::Duration rpc_deadline,
-          int clients)
-      : measure_start_(measure_start),
-        measure_end_(measure_end),
-        rpc_deadline_(rpc_deadline),
-        clients_(clients) {}
-
-  absl::Time measure_start() const { return measure_start_; }
-  absl::Time measure_end() const { return measure_end_; }
-  absl::Duration rpc_deadline() const { return rpc_deadline_; }
-
-  // A client stops issuing after its first error too: a broken server should end the run
-  // quickly rather than spin on failures.
-  void ClientFinished() {
-    absl::MutexLock lock(&mu_);
-    ++finished_;
-  }
-
-  // True when every client finished before `deadline`.
-  bool WaitAllFinished(absl::Time deadline) {
-    absl::MutexLock lock(&mu_);
-    auto all = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return finished_ == clients_; };
-    return mu_.AwaitWithDeadline(absl::Condition(&all), deadline);
-  }
-
- private:
-  const absl::Time measure_start_;
-  const absl::Time measure_end_;
-  const absl::Duration rpc_deadline_;
-  const int clients_;
-  absl::Mutex mu_;
-  int finished_ ABSL_GUARDED_BY(mu_) = 0;
-};
 
 void Client::Issue() {
   // Fresh ids: a repeated id would be an idempotent retry, which writes nothing.
@@ -196,13 +161,6 @@ void Client::OnDone(const grpc::Status& status) {
     return;
   }
   Issue();
-}
-
-uint32_t Percentile(std::vector<uint32_t>& v, double q) {
-  if (v.empty()) return 0;
-  size_t k = static_cast<size_t>(q * static_cast<double>(v.size() - 1));
-  std::nth_element(v.begin(), v.begin() + k, v.end());
-  return v[k];
 }
 
 absl::Status CheckFlags() {
@@ -325,9 +283,9 @@ int Run() {
   std::printf("errors: %llu%s%s\n", static_cast<unsigned long long>(error_count),
               error_text.empty() ? "" : " by code: ", error_text.c_str());
   if (!total.first_error.empty()) std::printf("first error: %s\n", total.first_error.c_str());
-  const uint32_t p50 = Percentile(total.latency_us, 0.50);
-  const uint32_t p99 = Percentile(total.latency_us, 0.99);
-  const uint32_t p999 = Percentile(total.latency_us, 0.999);
+  const uint32_t p50 = accord::bench::Percentile(total.latency_us, 0.50);
+  const uint32_t p99 = accord::bench::Percentile(total.latency_us, 0.99);
+  const uint32_t p999 = accord::bench::Percentile(total.latency_us, 0.999);
   std::printf("latency_us per request: p50 %u p99 %u p999 %u\n", p50, p99, p999);
   std::printf("append_events_per_s: %llu\n",
               static_cast<unsigned long long>(static_cast<double>(total.events) / seconds));

@@ -18,6 +18,7 @@
 #include <system_error>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
@@ -114,13 +115,6 @@ absl::Status Bench(const std::string& path, int events_per_batch, int seconds, i
   return absl::OkStatus();
 }
 
-uint32_t Percentile(std::vector<uint32_t>& v, double q) {
-  if (v.empty()) return 0;
-  size_t k = static_cast<size_t>(q * static_cast<double>(v.size() - 1));
-  std::nth_element(v.begin(), v.begin() + k, v.end());
-  return v[k];
-}
-
 int Run() {
   const int events_per_batch = absl::GetFlag(FLAGS_events_per_batch);
   const int seconds = absl::GetFlag(FLAGS_seconds);
@@ -155,9 +149,9 @@ int Run() {
   }
   std::printf("batches: %llu\n", static_cast<unsigned long long>(batches));
   std::printf("events: %llu\n", static_cast<unsigned long long>(events));
-  const uint32_t p50 = Percentile(latency, 0.50);
-  const uint32_t p99 = Percentile(latency, 0.99);
-  const uint32_t p999 = Percentile(latency, 0.999);
+  const uint32_t p50 = accord::bench::Percentile(latency, 0.50);
+  const uint32_t p99 = accord::bench::Percentile(latency, 0.99);
+  const uint32_t p999 = accord::bench::Percentile(latency, 0.999);
   std::printf("latency_us per batch write: p50 %u p99 %u p999 %u\n", p50, p99, p999);
   std::printf("rocksdb_events_per_s: %llu\n",
               static_cast<unsigned long long>(static_cast<double>(events) / elapsed));
