@@ -264,10 +264,16 @@ TEST(ProjectionPropertyTest, EveryReplayedPrefixKeepsTheProjectionInvariants) {
   }
 }
 
+// Snapshots every K events, K drawn per server, so reads start from snapshots taken at
+// varied points of the histories.
+uint64_t SnapshotInterval(std::mt19937_64& rng) {
+  return std::uniform_int_distribution<uint64_t>(2, 40)(rng);
+}
+
 TEST(ProjectionPropertyTest, LiveStateEqualsFreshReplay) {
-  InProcessServer server;
   for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
     std::mt19937_64 rng(seed);
+    InProcessServer server(absl::Milliseconds(200), SnapshotInterval(rng));
     const std::string project = ProjectFor(seed);
     const std::vector<GeneratedEvent> history = GenerateHistory(seed, {.length = kHistoryLength});
     ASSERT_NO_FATAL_FAILURE(AppendAll(server.target(), project, Batches(history, rng)));
@@ -280,9 +286,9 @@ TEST(ProjectionPropertyTest, LiveStateEqualsFreshReplay) {
 }
 
 TEST(ProjectionPropertyTest, StateAsOfVersionEqualsReplayOfPrefix) {
-  InProcessServer server;
   for (uint64_t seed = 1; seed <= kSeeds / 2; ++seed) {
     std::mt19937_64 rng(seed * 7919);
+    InProcessServer server(absl::Milliseconds(200), SnapshotInterval(rng));
     const std::string project = ProjectFor(seed);
     const std::vector<GeneratedEvent> history = GenerateHistory(seed, {.length = kHistoryLength});
     ASSERT_NO_FATAL_FAILURE(AppendAll(server.target(), project, Batches(history, rng)));
@@ -330,7 +336,9 @@ TEST(ProjectionPropertyTest, AcrossRestartsAndAnotherProcessStateEqualsReplay) {
   // was not acknowledged is appended again next round; appends are idempotent by event id.
   size_t next = 0;
   for (int round = 0; round < kMaxRounds && next < batches.size(); ++round) {
-    ServerProcess server(data_dir, dir.path());
+    // Each process snapshots at its own interval: reads mix snapshots of several.
+    ServerProcess server(data_dir, dir.path(),
+                         {absl::StrCat("--snapshot_every=", SnapshotInterval(rng))});
     const bool hard = round % 2 == 1;
     std::thread killer;
     if (hard) {

@@ -26,12 +26,14 @@ class ServerProcess {
  public:
   // Starts accordd (path from the ACCORDD_PATH compile definition) and waits until it
   // serves. Its output goes to WORK_DIR/accordd.log.
-  ServerProcess(const std::string& data_dir, const std::string& work_dir)
+  ServerProcess(const std::string& data_dir, const std::string& work_dir,
+                std::vector<std::string> extra_flags = {})
       : port_file_(work_dir + "/port") {
     ::unlink(port_file_.c_str());
     std::vector<std::string> args = {ACCORDD_PATH, "--listen=127.0.0.1:0",
                                      "--data_dir=" + data_dir, "--port_file=" + port_file_,
                                      "--log_level=warn"};
+    args.insert(args.end(), extra_flags.begin(), extra_flags.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
