@@ -31,6 +31,9 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
 ABSL_FLAG(std::string, port_file, "",
           "if set, write the port the server listens on to this file once serving");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error");
+ABSL_FLAG(uint64_t, max_cached_projects, 10000,
+          "project states the rules keep in memory (least recently used are dropped and "
+          "rebuilt from the log when needed)");
 ABSL_FLAG(uint64_t, snapshot_every, 1000,
           "snapshot a project's state every this many events (0: never); snapshots are a "
           "cache that makes past states fast to read");
@@ -64,7 +67,8 @@ int main(int argc, char** argv) {
   }
 
   // Domain rules run inside the log's writer, atomically with each append.
-  accord::server::ProjectRulesGuard rules_guard(absl::GetFlag(FLAGS_snapshot_every));
+  accord::server::ProjectRulesGuard rules_guard(absl::GetFlag(FLAGS_snapshot_every),
+                                                absl::GetFlag(FLAGS_max_cached_projects));
   log_options.append_guard = &rules_guard;
   auto log = accord::storage::OpenEventLog(log_options);
   if (!log.ok()) {

@@ -1,5 +1,7 @@
 #include "server/project_rules_guard.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "server/domain/project_projection.h"
 #include "server/domain/rules.h"
@@ -23,7 +25,10 @@ accord::v1::RecordedEvent ToRecorded(const storage::EventRecord& stored,
 
 absl::StatusOr<ProjectRulesGuard::CachedProject*> ProjectRulesGuard::StateFor(
     const std::string& project_id, storage::StreamHistory& history) {
-  if (auto it = states_.find(project_id); it != states_.end()) return it->second.get();
+  if (auto it = states_.find(project_id); it != states_.end()) {
+    it->second->last_used = ++use_clock_;
+    return it->second.get();
+  }
   std::vector<storage::EventRecord> records;
   if (absl::Status s = history.ReadStream(project_id, &records); !s.ok()) return s;
   std::vector<accord::v1::RecordedEvent> events(records.size());
@@ -34,6 +39,7 @@ absl::StatusOr<ProjectRulesGuard::CachedProject*> ProjectRulesGuard::StateFor(
   cached->state = domain::Replay(events, {});
   cached->state.set_project_id(project_id);
   auto* raw = cached.get();
+  raw->last_used = ++use_clock_;
   snapshot_versions_[project_id] = raw->state.version();
   states_[project_id] = std::move(cached);
   return raw;
@@ -106,6 +112,22 @@ void ProjectRulesGuard::Commit(storage::StreamHistory& history) {
   }
   stale_.clear();
   touched_.clear();
+  EvictIfOverCap();
+}
+
+void ProjectRulesGuard::EvictIfOverCap() {
+  if (states_.size() <= max_cached_projects_) return;
+  std::vector<std::pair<uint64_t, std::string>> by_use;
+  by_use.reserve(states_.size());
+  for (const auto& [project_id, cached] : states_) by_use.emplace_back(cached->last_used, project_id);
+  // Evicting in batches keeps the cost amortized O(1) per admitted append.
+  const size_t keep = max_cached_projects_ * 9 / 10;
+  const size_t drop = by_use.size() - keep;
+  std::nth_element(by_use.begin(), by_use.begin() + drop, by_use.end());
+  for (size_t i = 0; i < drop; ++i) {
+    states_.erase(by_use[i].second);
+    snapshot_versions_.erase(by_use[i].second);
+  }
 }
 
 void ProjectRulesGuard::Abort() {

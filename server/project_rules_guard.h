@@ -28,8 +28,10 @@ namespace accord::server {
 class ProjectRulesGuard final : public storage::AppendGuard {
  public:
   // Writes a snapshot of a project's state each time its version passes a multiple of
-  // `snapshot_every` (0: never).
-  explicit ProjectRulesGuard(uint64_t snapshot_every = 1000) : snapshot_every_(snapshot_every) {}
+  // `snapshot_every` (0: never). Keeps at most about `max_cached_projects` states in memory,
+  // dropping the least recently used (they are rebuilt from the log when needed again).
+  explicit ProjectRulesGuard(uint64_t snapshot_every = 1000, size_t max_cached_projects = 10000)
+      : snapshot_every_(snapshot_every), max_cached_projects_(max_cached_projects) {}
 
   absl::Status Admit(const storage::AppendBatch& batch,
                      const std::vector<storage::EventRecord>& recorded,
@@ -46,12 +48,17 @@ class ProjectRulesGuard final : public storage::AppendGuard {
   struct CachedProject {
     accord::v1::ProjectState state;
     domain::ProjectIndex index;
+    uint64_t last_used = 0;  // use_clock_ at the last Admit.
   };
 
   absl::StatusOr<CachedProject*> StateFor(const std::string& project_id,
                                           storage::StreamHistory& history);
+  // Drops least recently used states down to 90% of the cap, once it is exceeded.
+  void EvictIfOverCap();
 
   const uint64_t snapshot_every_;
+  const size_t max_cached_projects_;
+  uint64_t use_clock_ = 0;
   absl::flat_hash_map<std::string, std::unique_ptr<CachedProject>> states_;
   // Version of each cached project when last snapshotted (or loaded).
   absl::flat_hash_map<std::string, uint64_t> snapshot_versions_;

@@ -1,0 +1,61 @@
+// ProjectRulesGuard inside a real log: its memory stays bounded, and a project whose state
+// was evicted is rebuilt from the log with its rules intact.
+#include "server/project_rules_guard.h"
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/text_format.h"
+#include "server/event_translation.h"
+#include "tests/server/test_server.h"
+
+namespace accord::testing {
+namespace {
+
+class ProjectRulesGuardTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    storage::EventLogOptions options;
+    options.data_dir = dir_.Sub("db");
+    options.append_guard = &guard_;
+    auto log = storage::OpenEventLog(options);
+    ASSERT_TRUE(log.ok()) << log.status();
+    log_ = std::move(*log);
+  }
+
+  // Appends one event (text-format payload) as `actor`; returns the log's answer.
+  absl::Status Append(const std::string& project, const std::string& actor,
+                      const std::string& payload) {
+    accord::v1::AppendRequest request;
+    request.set_project_id(project);
+    auto* e = request.add_events();
+    e->set_event_id(client::NewEventId());
+    EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(payload, e->mutable_payload()));
+    auto batch = server::TranslateAppend(request, {actor, ""});
+    if (!batch.ok()) return batch.status();
+    return log_->Append(*std::move(batch)).status();
+  }
+
+  TempDir dir_;
+  server::ProjectRulesGuard guard_{/*snapshot_every=*/0, /*max_cached_projects=*/10};
+  std::unique_ptr<storage::EventLog> log_;
+};
+
+TEST_F(ProjectRulesGuardTest, CacheStaysBoundedAndEvictedProjectsKeepTheirRules) {
+  for (int p = 0; p < 50; ++p) {
+    const std::string project = absl::StrCat("p", p);
+    ASSERT_TRUE(Append(project, "pm", R"(project_created { name: "n" client_org: "c" })").ok());
+    ASSERT_TRUE(Append(project, "pm", R"(member_added { principal: "ann" role: MEMBER_ROLE_CLIENT_SPONSOR })").ok());
+    ASSERT_TRUE(Append(project, "pm", R"(approval_requested { approval_id: "A1" subject: APPROVAL_SUBJECT_BUDGET approvers: "ann" rule: APPROVAL_RULE_ALL })").ok());
+    ASSERT_TRUE(Append(project, "ann", R"(approval_decided { approval_id: "A1" approver: "ann" decision: DECISION_APPROVE })").ok());
+    EXPECT_LE(guard_.cached_projects(), 10u);
+  }
+  // p0's state was evicted long ago: it is rebuilt from the log and still knows that ann
+  // has decided.
+  absl::Status again = Append("p0", "ann", R"(approval_decided { approval_id: "A1" approver: "ann" decision: DECISION_APPROVE })");
+  EXPECT_TRUE(absl::IsFailedPrecondition(again)) << again;
+  EXPECT_NE(again.message().find("approval.decide_once"), std::string::npos) << again;
+}
+
+}  // namespace
+}  // namespace accord::testing
