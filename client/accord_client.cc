@@ -179,6 +179,17 @@ absl::StatusOr<accord::v1::GetClientResponsivenessResponse> AccordClient::GetCli
   return ProjectsCall(&accord::v1::Projects::Stub::GetClientResponsiveness, request);
 }
 
+absl::Status AccordClient::RebuildProjections(
+    const accord::v1::RebuildProjectionsRequest& request,
+    const std::function<void(const accord::v1::RebuildProgress&)>& on_progress) {
+  grpc::ClientContext context;
+  Prepare(&context, false);
+  auto reader = projects_->RebuildProjections(&context, request);
+  accord::v1::RebuildProgress progress;
+  while (reader->Read(&progress)) on_progress(progress);
+  return FromGrpc(reader->Finish());
+}
+
 absl::Status AccordClient::CheckHealth() {
   // grpc.health.v1.Health/Check with an empty HealthCheckRequest (service ""), sent as
   // raw bytes so the client needs no generated health stubs. The response is

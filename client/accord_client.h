@@ -84,6 +84,10 @@ class AccordClient {
   absl::StatusOr<accord::v1::ProgressReport> GetReport(const accord::v1::GetReportRequest& request);
   absl::StatusOr<accord::v1::GetClientResponsivenessResponse> GetClientResponsiveness(
       const accord::v1::GetClientResponsivenessRequest& request);
+  // Streams the rebuild's progress to `on_progress` until it is done.
+  absl::Status RebuildProjections(
+      const accord::v1::RebuildProjectionsRequest& request,
+      const std::function<void(const accord::v1::RebuildProgress&)>& on_progress);
 
   // The standard grpc.health.v1 check of the whole server: OK when SERVING.
   absl::Status CheckHealth();

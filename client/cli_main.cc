@@ -268,6 +268,10 @@ int main(int argc, char** argv) {
   demo->add_option("--project", demo_project, "id of the sample project")->capture_default_str();
   demo->add_option("--wait", max_count, "seconds to wait for the server to come up");
 
+  auto* rebuild = app.add_subcommand(
+      "rebuild", "replay projects from the log and refresh their snapshots, with progress");
+  rebuild->add_option("PROJECT", project, "project id (default: every project)");
+
   auto* health = app.add_subcommand("health", "check that the server is serving");
   auto* info = app.add_subcommand("info", "show the server's version and durability mode");
 
@@ -475,6 +479,29 @@ int main(int argc, char** argv) {
               << "  accord history " << demo_project << "\n"
               << "  accord report " << demo_project << " --period "
               << absl::FormatTime("%Y-%m", absl::Now(), absl::UTCTimeZone()) << "\n";
+    return 0;
+  }
+  if (*rebuild) {
+    accord::v1::RebuildProjectionsRequest request;
+    request.set_project_id(project);
+    accord::v1::RebuildProgress last;
+    bool shown = false;
+    absl::Status s = client.RebuildProjections(request, [&](const accord::v1::RebuildProgress& p) {
+      last = p;
+      shown = true;
+      const double fraction =
+          p.events_total() > 0 ? std::min(1.0, double(p.events_done()) / double(p.events_total())) : 1.0;
+      const int filled = static_cast<int>(fraction * 30);
+      std::cerr << "\r[" << std::string(filled, '#') << std::string(30 - filled, ' ') << "] "
+                << static_cast<int>(fraction * 100) << "%  " << p.projects_done() << "/"
+                << p.projects_total() << " projects  " << p.events_done() << "/" << p.events_total()
+                << " events  " << static_cast<uint64_t>(p.events_per_second()) << " events/s"
+                << std::flush;
+    });
+    if (shown) std::cerr << "\n";
+    if (!s.ok()) return Fail(s);
+    std::cout << "rebuilt " << last.projects_done() << " projects, " << last.events_done()
+              << " events in " << absl::StrFormat("%.2f", last.elapsed_seconds()) << " s\n";
     return 0;
   }
   if (*health) {

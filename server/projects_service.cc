@@ -6,6 +6,12 @@
 #include "server/domain/decision_history.h"
 #include "server/domain/portfolio.h"
 #include "server/domain/progress_report.h"
+#include "server/projection_rebuilder.h"
+#include "spdlog/spdlog.h"
+
+#include <atomic>
+#include <optional>
+#include <thread>
 #include "server/event_translation.h"
 #include "server/project_reader.h"
 #include "server/status_mapping.h"
@@ -72,7 +78,87 @@ grpc::ServerUnaryReactor* Done(grpc::ServerUnaryReactor* reactor, const absl::St
   return reactor;
 }
 
+// Streams a rebuild's progress: the rebuild runs on its own thread (it reads the whole
+// log), posting progress here; only the newest unsent progress is kept, so a slow client
+// sees fewer updates rather than making the rebuild wait.
+class RebuildReactor final : public grpc::ServerWriteReactor<accord::v1::RebuildProgress> {
+ public:
+  // Finishes at once with `precheck` when it is an error.
+  RebuildReactor(storage::EventLog* log, std::string project_id, const absl::Status& precheck) {
+    if (!precheck.ok()) {
+      absl::MutexLock lock(&mu_);
+      finished_ = true;
+      Finish(ToGrpcStatus(precheck));
+      return;
+    }
+    worker_ = std::thread([this, log, project_id] {
+      absl::Status status = RebuildProjections(
+          *log, project_id, absl::Milliseconds(200), cancelled_,
+          [&](const accord::v1::RebuildProgress& p) {
+            spdlog::info("rebuild{}: {}/{} projects, {}/{} events, {:.0f} events/s",
+                         project_id.empty() ? "" : " of " + project_id, p.projects_done(),
+                         p.projects_total(), p.events_done(), p.events_total(),
+                         p.events_per_second());
+            Post(p);
+          });
+      absl::MutexLock lock(&mu_);
+      final_status_ = ToGrpcStatus(status);
+      MaybeWriteOrFinishLocked();
+    });
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) cancelled_ = true;
+    MaybeWriteOrFinishLocked();
+  }
+  void OnCancel() override { cancelled_ = true; }
+  void OnDone() override {
+    if (worker_.joinable()) worker_.join();
+    delete this;
+  }
+
+ private:
+  void Post(const accord::v1::RebuildProgress& progress) {
+    absl::MutexLock lock(&mu_);
+    pending_ = progress;
+    MaybeWriteOrFinishLocked();
+  }
+  void MaybeWriteOrFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (writing_ || finished_) return;
+    if (pending_.has_value() && !cancelled_) {
+      sending_ = *std::move(pending_);
+      pending_.reset();
+      writing_ = true;
+      StartWrite(&sending_);
+      return;
+    }
+    if (final_status_.has_value()) {
+      finished_ = true;
+      Finish(*final_status_);
+    }
+  }
+
+  std::atomic<bool> cancelled_{false};
+  absl::Mutex mu_;
+  std::optional<accord::v1::RebuildProgress> pending_ ABSL_GUARDED_BY(mu_);
+  accord::v1::RebuildProgress sending_ ABSL_GUARDED_BY(mu_);
+  std::optional<grpc::Status> final_status_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread worker_;  // Joined in OnDone, which comes after Finish.
+};
+
 }  // namespace
+
+grpc::ServerWriteReactor<accord::v1::RebuildProgress>* ProjectsService::RebuildProjections(
+    grpc::CallbackServerContext* context, const accord::v1::RebuildProjectionsRequest* request) {
+  const absl::Status precheck = request->project_id().empty()
+                                   ? absl::OkStatus()
+                                   : ValidateProjectId(request->project_id(), "project_id");
+  return new RebuildReactor(log_, request->project_id(), precheck);
+}
 
 grpc::ServerUnaryReactor* ProjectsService::GetProject(grpc::CallbackServerContext* context,
                                                       const accord::v1::GetProjectRequest* request,

@@ -29,6 +29,9 @@ class ProjectsService final : public accord::v1::Projects::CallbackService {
   grpc::ServerUnaryReactor* GetReport(grpc::CallbackServerContext* context,
                                       const accord::v1::GetReportRequest* request,
                                       accord::v1::ProgressReport* response) override;
+  grpc::ServerWriteReactor<accord::v1::RebuildProgress>* RebuildProjections(
+      grpc::CallbackServerContext* context,
+      const accord::v1::RebuildProjectionsRequest* request) override;
   grpc::ServerUnaryReactor* GetClientResponsiveness(
       grpc::CallbackServerContext* context,
       const accord::v1::GetClientResponsivenessRequest* request,

@@ -114,5 +114,30 @@ TEST_F(ProjectSnapshotsTest, SnapshotOfAnotherProjectionVersionIsIgnored) {
   EXPECT_EQ(StateBytes(59), domain::DeterministicBytes(replayed));
 }
 
+TEST_F(ProjectSnapshotsTest, RebuildStreamsProgressAndWritesEachProjectsSnapshot) {
+  AppendHistory();
+  auto client = server_.Client();
+  ASSERT_TRUE(client.Append(AppendOf("q", {StatusEvent("other project")})).ok());
+  std::vector<v1::RebuildProgress> updates;
+  absl::Status s = client.RebuildProjections(v1::RebuildProjectionsRequest(),
+                                             [&](const v1::RebuildProgress& p) { updates.push_back(p); });
+  ASSERT_TRUE(s.ok()) << s;
+  ASSERT_FALSE(updates.empty());
+  const v1::RebuildProgress& last = updates.back();
+  EXPECT_TRUE(last.done());
+  EXPECT_EQ(last.projects_done(), 2u);
+  EXPECT_EQ(last.projects_total(), 2u);
+  EXPECT_EQ(last.events_done(), 61u);
+  EXPECT_EQ(last.events_total(), 61u);
+  for (const auto& [project, version] : {std::pair<std::string, uint64_t>{"p", 60}, {"q", 1}}) {
+    auto snapshot = server_.log().snapshots().FloorSnapshot(project, version);
+    ASSERT_TRUE(snapshot.ok() && snapshot->has_value()) << project;
+    EXPECT_EQ((*snapshot)->version, version) << project;
+  }
+  v1::RebuildProjectionsRequest one;
+  one.set_project_id("ghost");
+  EXPECT_TRUE(absl::IsNotFound(client.RebuildProjections(one, [](const v1::RebuildProgress&) {})));
+}
+
 }  // namespace
 }  // namespace accord::testing

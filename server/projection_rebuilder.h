@@ -1,0 +1,27 @@
+// Rebuilds projections from the log: replays each project and writes its state back as a
+// snapshot, reporting progress. Projections are a cache of the log; this refreshes that
+// cache (after a projection-version change, or to warm a new server). No gRPC here.
+#ifndef ACCORD_SERVER_PROJECTION_REBUILDER_H_
+#define ACCORD_SERVER_PROJECTION_REBUILDER_H_
+
+#include <atomic>
+#include <string>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "accord/v1/projects.pb.h"
+#include "storage/event_log.h"
+
+namespace accord::server {
+
+// Rebuilds `project_id` (empty: every project). Calls `on_progress` about every
+// `interval` and once at the end (done = true). Stops early with CANCELLED when
+// `*cancelled` becomes true.
+absl::Status RebuildProjections(storage::EventLog& log, const std::string& project_id,
+                                absl::Duration interval, const std::atomic<bool>& cancelled,
+                                absl::FunctionRef<void(const accord::v1::RebuildProgress&)> on_progress);
+
+}  // namespace accord::server
+
+#endif  // ACCORD_SERVER_PROJECTION_REBUILDER_H_
