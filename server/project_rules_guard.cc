@@ -10,18 +10,6 @@
 #include "storage/event_id.h"
 
 namespace accord::server {
-namespace {
-
-// The event as a replay of the log will see it: the stored envelope and the payload.
-accord::v1::RecordedEvent ToRecorded(const storage::EventRecord& stored,
-                                     accord::v1::EventPayload payload) {
-  accord::v1::RecordedEvent r;
-  ToRecordedEnvelope(stored, &r);
-  *r.mutable_payload() = std::move(payload);
-  return r;
-}
-
-}  // namespace
 
 absl::StatusOr<ProjectRulesGuard::CachedProject*> ProjectRulesGuard::StateFor(
     const std::string& project_id, storage::StreamHistory& history) {
@@ -62,33 +50,40 @@ absl::Status ProjectRulesGuard::Admit(const storage::AppendBatch& batch,
     target = &scratch;
     index = &scratch_index;
   }
-  std::vector<accord::v1::RecordedEvent> admitted;
+  std::vector<std::pair<std::string, std::string>> admitted;  // (event id, event type)
   bool needs_replay = false;
   for (size_t i = 0; i < batch.events.size(); ++i) {
-    accord::v1::EventPayload payload;
-    if (const void* decoded = batch.events[i].decoded_payload; decoded != nullptr) {
-      payload = *static_cast<const accord::v1::EventPayload*>(decoded);
-    } else if (!payload.ParseFromString(batch.events[i].payload)) {
-      return absl::InternalError(absl::StrCat("events[", i, "]: payload does not parse"));
+    accord::v1::EventPayload parsed;
+    const auto* payload = static_cast<const accord::v1::EventPayload*>(batch.events[i].decoded_payload);
+    if (payload == nullptr) {
+      if (!parsed.ParseFromString(batch.events[i].payload)) {
+        return absl::InternalError(absl::StrCat("events[", i, "]: payload does not parse"));
+      }
+      payload = &parsed;
     }
     domain::RuleContext context;
     context.actor = batch.actor.principal;
     context.path = absl::StrCat("events[", i, "]");
     context.event_type_of = [&](const std::string& id) -> std::optional<std::string> {
-      for (const auto& earlier : admitted) {
-        if (earlier.event_id() == id) return earlier.event_type();
+      for (const auto& [earlier_id, earlier_type] : admitted) {
+        if (earlier_id == id) return earlier_type;
       }
-      auto parsed = storage::ParseEventId(id);
-      if (!parsed) return std::nullopt;
-      auto found = history.FindEvent(batch.project_id, *parsed);
+      auto event_id = storage::ParseEventId(id);
+      if (!event_id) return std::nullopt;
+      auto found = history.FindEvent(batch.project_id, *event_id);
       if (!found.ok() || !found->has_value()) return std::nullopt;
       return (*found)->event_type;
     };
-    if (absl::Status s = domain::CheckRules(*target, payload, context); !s.ok()) return s;
-    accord::v1::RecordedEvent event = ToRecorded(recorded[i], std::move(payload));
+    if (absl::Status s = domain::CheckRules(*target, *payload, context); !s.ok()) return s;
+    accord::v1::RecordedEvent event;
+    ToRecordedEnvelope(recorded[i], &event);
+    // The event borrows the payload for the apply (which copies what it keeps) instead of
+    // copying it: this runs on the log's single writer thread, once per appended event.
+    event.unsafe_arena_set_allocated_payload(const_cast<accord::v1::EventPayload*>(payload));
     needs_replay |= domain::NeedsReplay(event);
     domain::ApplyEvent(event, target, index);
-    admitted.push_back(std::move(event));
+    event.unsafe_arena_release_payload();
+    admitted.emplace_back(event.event_id(), event.event_type());
   }
   if (target == &scratch) (*cached)->state = std::move(scratch);
   touched_.push_back(batch.project_id);
