@@ -9,12 +9,13 @@
 namespace accord::server {
 
 absl::StatusOr<std::vector<accord::v1::RecordedEvent>> ReadProjectEvents(
-    storage::EventLog& log, const std::string& project_id, const domain::ReplayOptions& options) {
+    storage::EventLog& log, const std::string& project_id, const domain::ReplayOptions& options,
+    uint64_t from_version) {
   std::vector<accord::v1::RecordedEvent> events;
   std::vector<storage::EventRecord> page;
   storage::ReadLimits limits;
   limits.max_count = 1024;
-  uint64_t next = 1;
+  uint64_t next = from_version;
   for (;;) {
     if (options.up_to_version != 0 && next > options.up_to_version) break;
     absl::Status s =
@@ -52,27 +53,15 @@ absl::StatusOr<std::optional<accord::v1::ProjectState>> StateFromSnapshot(
   if (!snapshot->has_value()) return std::nullopt;
   std::optional<accord::v1::ProjectState> state = DecodeSnapshot((*snapshot)->bytes);
   if (!state.has_value() || state->version() != (*snapshot)->version) return std::nullopt;
-  std::vector<accord::v1::RecordedEvent> events;
-  std::vector<storage::EventRecord> page;
-  storage::ReadLimits limits;
-  limits.max_count = 1024;
-  for (uint64_t next = state->version() + 1; next <= version;) {
-    if (absl::Status s =
-            log.ReadStream(project_id, next, storage::ReadDirection::kForwards, limits, &page);
-        !s.ok()) {
-      return s;
-    }
-    if (page.empty()) break;
-    for (const storage::EventRecord& r : page) {
-      if (r.version > version) break;
-      accord::v1::RecordedEvent& e = events.emplace_back();
-      if (absl::Status c = ToRecordedEvent(r, &e); !c.ok()) return c;
-      if (domain::NeedsReplay(e)) return std::nullopt;
-    }
-    next = page.back().version + 1;
+  domain::ReplayOptions tail;
+  tail.up_to_version = version;
+  auto events = ReadProjectEvents(log, project_id, tail, state->version() + 1);
+  if (!events.ok()) return events.status();
+  for (const auto& e : *events) {
+    if (domain::NeedsReplay(e)) return std::nullopt;
   }
   domain::ProjectIndex index;  // Finds items by id without scanning the state's lists.
-  for (const auto& e : events) domain::ApplyEvent(e, &*state, &index);
+  for (const auto& e : *events) domain::ApplyEvent(e, &*state, &index);
   if (options.now.has_value()) domain::ComputeAsOf(*options.now, &*state);
   return state;
 }

@@ -13,10 +13,11 @@
 
 namespace accord::server {
 
-// The project's events in version order, up to options.up_to_version and
-// options.recorded_up_to (options.now is not used here). NOT_FOUND if it has none.
+// The project's events in version order from `from_version`, up to options.up_to_version
+// and options.recorded_up_to (options.now is not used here). NOT_FOUND if it has none.
 absl::StatusOr<std::vector<accord::v1::RecordedEvent>> ReadProjectEvents(
-    storage::EventLog& log, const std::string& project_id, const domain::ReplayOptions& options);
+    storage::EventLog& log, const std::string& project_id, const domain::ReplayOptions& options,
+    uint64_t from_version = 1);
 
 // The state of `project_id` as `options` ask (its up_to_version / recorded_up_to / now).
 // NOT_FOUND if the project has no events; OUT_OF_RANGE if up_to_version is beyond its

@@ -26,13 +26,6 @@ struct LoggedEvent {
   std::string event_type;
 };
 
-// The event id `payload` retracts or corrects, or nullptr for any other event.
-const std::string* CorrectionTarget(const v1::EventPayload& payload) {
-  if (payload.has_event_retracted()) return &payload.event_retracted().retracted_event_id();
-  if (payload.has_event_corrected()) return &payload.event_corrected().corrected_event_id();
-  return nullptr;
-}
-
 // Which events a later retraction or correction undid. Settled newest first, as Replay
 // does, so a retraction or correction that was itself retracted undoes nothing.
 std::vector<bool> UndoneEvents(const std::vector<v1::RecordedEvent>& events) {

@@ -1049,13 +1049,6 @@ void ApplyPayload(const v1::EventPayload& payload, const v1::RecordedEvent& even
 // ---------------------------------------------------------------------------------------
 // Replay with corrections
 
-// The id of the event `payload` retracts or corrects, or nullptr for any other event.
-const std::string* CorrectionTarget(const v1::EventPayload& payload) {
-  if (payload.has_event_retracted()) return &payload.event_retracted().retracted_event_id();
-  if (payload.has_event_corrected()) return &payload.event_corrected().corrected_event_id();
-  return nullptr;
-}
-
 // What Replay applies for each of the first `count` events: its payload, the replacement
 // of the correction that counts for it, or nullptr when it is retracted. Settled newest
 // first, so each event's own fate is known before it acts on older ones: a retracted
@@ -1113,6 +1106,12 @@ void ApplyEvent(const v1::RecordedEvent& event, v1::ProjectState* state) {
 
 void ApplyEvent(const v1::RecordedEvent& event, v1::ProjectState* state, ProjectIndex* index) {
   ApplyPayload(event.payload(), event, state, &index->tables());
+}
+
+const std::string* CorrectionTarget(const v1::EventPayload& payload) {
+  if (payload.has_event_retracted()) return &payload.event_retracted().retracted_event_id();
+  if (payload.has_event_corrected()) return &payload.event_corrected().corrected_event_id();
+  return nullptr;
 }
 
 bool NeedsReplay(const v1::RecordedEvent& event) {

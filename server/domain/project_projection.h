@@ -57,6 +57,9 @@ class ProjectIndex {
 void ApplyEvent(const accord::v1::RecordedEvent& event, accord::v1::ProjectState* state,
                 ProjectIndex* index);
 
+// The id of the event `payload` retracts or corrects, or nullptr for any other event.
+const std::string* CorrectionTarget(const accord::v1::EventPayload& payload);
+
 // True when `event` retracts or corrects an earlier event, so state built incrementally
 // must be rebuilt with Replay over the whole stream.
 bool NeedsReplay(const accord::v1::RecordedEvent& event);

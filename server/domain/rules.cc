@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "server/domain/project_projection.h"
 
 namespace accord::domain {
 namespace {
@@ -493,8 +494,7 @@ absl::Status CheckPlanAndRegisters(const ProjectState& s, const EventPayload& e,
 
 absl::Status CheckCorrection(const ProjectState& s, const EventPayload& e, const RuleContext& ctx) {
   const bool retraction = e.event_case() == EventPayload::kEventRetracted;
-  const std::string& target = retraction ? e.event_retracted().retracted_event_id()
-                                         : e.event_corrected().corrected_event_id();
+  const std::string& target = *CorrectionTarget(e);
   std::optional<std::string> type = ctx.event_type_of ? ctx.event_type_of(target) : std::nullopt;
   if (!type.has_value()) {
     return Broken(ctx, "correction.names_an_event",
