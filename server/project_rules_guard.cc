@@ -52,6 +52,8 @@ absl::Status ProjectRulesGuard::Admit(const storage::AppendBatch& batch,
   }
   std::vector<std::pair<std::string, std::string>> admitted;  // (event id, event type)
   bool needs_replay = false;
+  // One envelope message reused for every event: its strings keep their buffers.
+  accord::v1::RecordedEvent event;
   for (size_t i = 0; i < batch.events.size(); ++i) {
     accord::v1::EventPayload parsed;
     const auto* payload = static_cast<const accord::v1::EventPayload*>(batch.events[i].decoded_payload);
@@ -75,7 +77,7 @@ absl::Status ProjectRulesGuard::Admit(const storage::AppendBatch& batch,
       return (*found)->event_type;
     };
     if (absl::Status s = domain::CheckRules(*target, *payload, context); !s.ok()) return s;
-    accord::v1::RecordedEvent event;
+    event.Clear();
     ToRecordedEnvelope(recorded[i], &event);
     // The event borrows the payload for the apply (which copies what it keeps) instead of
     // copying it: this runs on the log's single writer thread, once per appended event.

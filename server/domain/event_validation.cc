@@ -133,10 +133,31 @@ absl::Status CheckString(const FieldRule& r, const std::string& v, const std::st
   return absl::OkStatus();
 }
 
-absl::Status ValidateMessage(const Message& m, const std::string& path);
+// Where a value sits in the payload, rendered only when it is reported: validating a
+// valid event (the common case) builds no path strings.
+struct FieldPath {
+  const FieldPath* parent = nullptr;
+  std::string_view root;            // Set on the root only.
+  const FieldDescriptor* field = nullptr;
+  int index = -1;                   // >= 0 for an element of a repeated field.
+
+  std::string Render() const {
+    if (parent == nullptr) return std::string(root);
+    std::string s = parent->Render();
+    absl::StrAppend(&s, ".", field->name());
+    if (index >= 0) absl::StrAppend(&s, "[", index, "]");
+    return s;
+  }
+};
+
+absl::Status Invalid(const FieldPath& path, std::string_view rule) {
+  return Invalid(path.Render(), rule);
+}
+
+absl::Status ValidateMessage(const Message& m, const FieldPath& path);
 
 // Messages from outside the catalog: a Timestamp must be in protobuf's valid range.
-absl::Status ValidateForeignMessage(const Message& m, const std::string& path) {
+absl::Status ValidateForeignMessage(const Message& m, const FieldPath& path) {
   if (m.GetDescriptor() != google::protobuf::Timestamp::descriptor()) return absl::OkStatus();
   const auto& t = static_cast<const google::protobuf::Timestamp&>(m);
   if (t.seconds() < -62135596800 || t.seconds() > 253402300799 || t.nanos() < 0 ||
@@ -146,7 +167,7 @@ absl::Status ValidateForeignMessage(const Message& m, const std::string& path) {
   return absl::OkStatus();
 }
 
-absl::Status CheckValue(const FieldRule& r, const Message& m, int index, const std::string& path) {
+absl::Status CheckValue(const FieldRule& r, const Message& m, int index, const FieldPath& path) {
   const Reflection* refl = m.GetReflection();
   const FieldDescriptor* f = r.field;
   const bool repeated = f->is_repeated();
@@ -158,12 +179,17 @@ absl::Status CheckValue(const FieldRule& r, const Message& m, int index, const s
       if (repeated && v.empty() && r.format != accord::v1::FIELD_FORMAT_UNSPECIFIED) {
         return Invalid(path, "must not be empty");
       }
-      return CheckString(r, v, path);
+      if (absl::Status s = CheckString(r, v, std::string()); !s.ok()) {
+        // Re-run with the rendered path: only on the error path.
+        return CheckString(r, v, path.Render());
+      }
+      return absl::OkStatus();
     }
     case FieldDescriptor::CPPTYPE_INT32:
     case FieldDescriptor::CPPTYPE_INT64:
     case FieldDescriptor::CPPTYPE_UINT32:
     case FieldDescriptor::CPPTYPE_UINT64: {
+      if (!r.ranged) return absl::OkStatus();
       int64_t v = 0;
       switch (f->cpp_type()) {
         case FieldDescriptor::CPPTYPE_INT32:
@@ -180,7 +206,7 @@ absl::Status CheckValue(const FieldRule& r, const Message& m, int index, const s
           v = u > uint64_t{INT64_MAX} ? INT64_MAX : static_cast<int64_t>(u);
         }
       }
-      if (r.ranged && (v < r.min || v > r.max)) {
+      if (v < r.min || v > r.max) {
         return Invalid(path, absl::StrCat("must be in ", r.min, "..", r.max, ", got ", v));
       }
       return absl::OkStatus();
@@ -200,20 +226,19 @@ absl::Status CheckValue(const FieldRule& r, const Message& m, int index, const s
   }
 }
 
-absl::Status ValidateMessage(const Message& m, const std::string& path) {
+absl::Status ValidateMessage(const Message& m, const FieldPath& path) {
   const Reflection* refl = m.GetReflection();
   const std::vector<FieldRule>* rules = RuleTable::Get().For(m.GetDescriptor());
   if (rules == nullptr) return ValidateForeignMessage(m, path);
   for (const FieldRule& r : *rules) {
     const FieldDescriptor* f = r.field;
-    const std::string field_path = absl::StrCat(path, ".", f->name());
+    FieldPath field_path{&path, {}, f, -1};
     if (f->is_repeated()) {
       const int n = refl->FieldSize(m, f);
       if (r.required && n == 0) return Invalid(field_path, "is required (at least one)");
       for (int i = 0; i < n; ++i) {
-        if (absl::Status s = CheckValue(r, m, i, absl::StrCat(field_path, "[", i, "]")); !s.ok()) {
-          return s;
-        }
+        FieldPath element_path{&path, {}, f, i};
+        if (absl::Status s = CheckValue(r, m, i, element_path); !s.ok()) return s;
       }
       continue;
     }
@@ -230,16 +255,16 @@ absl::Status ValidateMessage(const Message& m, const std::string& path) {
 
 // Cross-field rules a single field's options cannot state.
 absl::Status CheckDateOrder(const std::string& first, const std::string& second,
-                            const std::string& path, std::string_view second_name,
+                            const FieldPath& path, std::string_view second_name,
                             std::string_view first_name) {
   if (!first.empty() && !second.empty() && *ParseDate(second) < *ParseDate(first)) {
-    return Invalid(absl::StrCat(path, ".", std::string(second_name)),
+    return Invalid(absl::StrCat(path.Render(), ".", std::string(second_name)),
                    absl::StrCat("must not be before ", std::string(first_name)));
   }
   return absl::OkStatus();
 }
 
-absl::Status CheckCrossField(const EventPayload& payload, const std::string& p) {
+absl::Status CheckCrossField(const EventPayload& payload, const FieldPath& p) {
   switch (payload.event_case()) {
     case EventPayload::kProjectCreated: {
       const auto& e = payload.project_created();
@@ -248,7 +273,7 @@ absl::Status CheckCrossField(const EventPayload& payload, const std::string& p) 
     case EventPayload::kTaskPlanned: {
       const auto& e = payload.task_planned();
       for (const std::string& dep : e.depends_on()) {
-        if (dep == e.task_id()) return Invalid(p + ".depends_on", "a task cannot depend on itself");
+        if (dep == e.task_id()) return Invalid(p.Render() + ".depends_on", "a task cannot depend on itself");
       }
       return CheckDateOrder(e.start_date(), e.due_date(), p, "due_date", "start_date");
     }
@@ -261,12 +286,12 @@ absl::Status CheckCrossField(const EventPayload& payload, const std::string& p) 
       absl::flat_hash_map<std::string, int> seen;
       for (int i = 0; i < e.approvers_size(); ++i) {
         if (!seen.emplace(e.approvers(i), i).second) {
-          return Invalid(absl::StrCat(p, ".approvers[", i, "]"), "names an approver twice");
+          return Invalid(absl::StrCat(p.Render(), ".approvers[", i, "]"), "names an approver twice");
         }
       }
       if (e.rule() == accord::v1::APPROVAL_RULE_QUORUM &&
           (e.quorum() < 1 || e.quorum() > static_cast<uint32_t>(e.approvers_size()))) {
-        return Invalid(p + ".quorum", absl::StrCat("must be 1..", e.approvers_size(),
+        return Invalid(p.Render() + ".quorum", absl::StrCat("must be 1..", e.approvers_size(),
                                                    " (the number of approvers) for a quorum rule"));
       }
       return absl::OkStatus();
@@ -275,9 +300,9 @@ absl::Status CheckCrossField(const EventPayload& payload, const std::string& p) 
       const auto& r = payload.event_corrected().replacement();
       if (r.event_case() == EventPayload::kEventCorrected ||
           r.event_case() == EventPayload::kEventRetracted) {
-        return Invalid(p + ".replacement", "cannot itself be a correction or retraction");
+        return Invalid(p.Render() + ".replacement", "cannot itself be a correction or retraction");
       }
-      return ValidatePayload(r, p + ".replacement");
+      return ValidatePayload(r, p.Render() + ".replacement");
     }
     default:
       return absl::OkStatus();
@@ -317,8 +342,8 @@ std::string EventTypeOf(const EventPayload& payload) {
 }
 
 absl::Status ValidatePayload(const EventPayload& payload, std::string_view path) {
-  const std::string base(path);
   if (payload.event_case() == EventPayload::EVENT_NOT_SET) {
+    const std::string base(path);
     const auto& unknown = payload.GetReflection()->GetUnknownFields(payload);
     if (!unknown.empty()) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -328,8 +353,9 @@ absl::Status ValidatePayload(const EventPayload& payload, std::string_view path)
     return absl::InvalidArgumentError(
         absl::StrCat(base, ": no event set; exactly one field of EventPayload is required"));
   }
-  const std::string p = absl::StrCat(base, ".", EventTypeOf(payload));
   const FieldDescriptor* f = EventPayload::descriptor()->FindFieldByNumber(payload.event_case());
+  const FieldPath root{nullptr, path};
+  const FieldPath p{&root, {}, f, -1};
   if (absl::Status s = ValidateMessage(payload.GetReflection()->GetMessage(payload, f), p);
       !s.ok()) {
     return s;
