@@ -88,27 +88,39 @@ absl::Status ProjectRulesGuard::Admit(const storage::AppendBatch& batch,
     admitted.emplace_back(event.event_id(), event.event_type());
   }
   if (target == &scratch) (*cached)->state = std::move(scratch);
-  touched_.push_back(batch.project_id);
-  if (needs_replay) stale_.insert(batch.project_id);
+  admitting_.touched.push_back(batch.project_id);
+  if (needs_replay) admitting_.stale.insert(batch.project_id);
   return absl::OkStatus();
 }
 
-void ProjectRulesGuard::Commit(storage::StreamHistory& history) {
-  for (const std::string& project_id : stale_) states_.erase(project_id);
+storage::SealedGroup ProjectRulesGuard::Seal() {
+  storage::SealedGroup sealed;
+  Group& group = admitting_;
+  std::sort(group.touched.begin(), group.touched.end());
+  group.touched.erase(std::unique(group.touched.begin(), group.touched.end()), group.touched.end());
+  sealed.wait_until_durable = !group.stale.empty();
   if (snapshot_every_ > 0) {
-    for (const std::string& project_id : touched_) {
+    for (const std::string& project_id : group.touched) {
+      // A stale state is rebuilt from the log, not snapshotted.
+      if (group.stale.contains(project_id)) continue;
       auto it = states_.find(project_id);
-      if (it == states_.end()) continue;  // Stale: rebuilt, not snapshotted.
+      if (it == states_.end()) continue;
       const uint64_t version = it->second->state.version();
       uint64_t& last = snapshot_versions_[project_id];
       if (version / snapshot_every_ == last / snapshot_every_) continue;
-      // A snapshot is a cache: failing to write one costs only a longer replay later.
-      history.PutSnapshot(project_id, version, EncodeSnapshot(it->second->state)).IgnoreError();
+      sealed.snapshots.push_back({project_id, version, EncodeSnapshot(it->second->state)});
       last = version;
     }
   }
-  stale_.clear();
-  touched_.clear();
+  sealed_.push_back(std::move(group));
+  admitting_ = Group();
+  return sealed;
+}
+
+void ProjectRulesGuard::Commit() {
+  if (sealed_.empty()) return;
+  for (const std::string& project_id : sealed_.front().stale) states_.erase(project_id);
+  sealed_.pop_front();
   EvictIfOverCap();
 }
 
@@ -121,7 +133,11 @@ void ProjectRulesGuard::EvictIfOverCap() {
   const size_t keep = max_cached_projects_ * 9 / 10;
   const size_t drop = by_use.size() - keep;
   std::nth_element(by_use.begin(), by_use.begin() + drop, by_use.end());
+  absl::flat_hash_set<std::string> in_flight;
+  for (const Group& g : sealed_) in_flight.insert(g.touched.begin(), g.touched.end());
+  in_flight.insert(admitting_.touched.begin(), admitting_.touched.end());
   for (size_t i = 0; i < drop; ++i) {
+    if (in_flight.contains(by_use[i].second)) continue;
     states_.erase(by_use[i].second);
     snapshot_versions_.erase(by_use[i].second);
   }
@@ -129,12 +145,16 @@ void ProjectRulesGuard::EvictIfOverCap() {
 
 void ProjectRulesGuard::Abort() {
   // What was admitted never reached the log: rebuild those projects from it next time.
-  for (const std::string& project_id : touched_) {
-    states_.erase(project_id);
-    snapshot_versions_.erase(project_id);
-  }
-  stale_.clear();
-  touched_.clear();
+  auto forget = [this](const Group& g) {
+    for (const std::string& project_id : g.touched) {
+      states_.erase(project_id);
+      snapshot_versions_.erase(project_id);
+    }
+  };
+  for (const Group& g : sealed_) forget(g);
+  forget(admitting_);
+  sealed_.clear();
+  admitting_ = Group();
 }
 
 }  // namespace accord::server

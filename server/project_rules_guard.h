@@ -6,13 +6,15 @@
 // by replaying the project's stream on first use and then advanced event by event, so a
 // check costs O(events in the append), not O(stream length). A state is dropped (and
 // rebuilt on next use) when a group's write fails or when a retraction or correction
-// changes what earlier events mean. After commits it writes snapshots of the states every
-// `snapshot_every` versions, which readers of past states start from (project_reader.h).
+// changes what earlier events mean. Sealing a group adds snapshots of the states that
+// passed a multiple of `snapshot_every` versions to the group's batch; readers of past
+// states start from them (project_reader.h).
 //
 // Thread-safety: as AppendGuard, only the log's writer thread calls it.
 #ifndef ACCORD_SERVER_PROJECT_RULES_GUARD_H_
 #define ACCORD_SERVER_PROJECT_RULES_GUARD_H_
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,7 +38,8 @@ class ProjectRulesGuard final : public storage::AppendGuard {
   absl::Status Admit(const storage::AppendBatch& batch,
                      const std::vector<storage::EventRecord>& recorded,
                      storage::StreamHistory& history) override;
-  void Commit(storage::StreamHistory& history) override;
+  storage::SealedGroup Seal() override;
+  void Commit() override;
   void Abort() override;
 
   // Number of project states held in memory.
@@ -53,8 +56,16 @@ class ProjectRulesGuard final : public storage::AppendGuard {
 
   absl::StatusOr<CachedProject*> StateFor(const std::string& project_id,
                                           storage::StreamHistory& history);
-  // Drops least recently used states down to 90% of the cap, once it is exceeded.
+  // Drops least recently used states down to 90% of the cap, once it is exceeded; never
+  // those with appends in groups not yet committed.
   void EvictIfOverCap();
+
+  // Projects with appends in one sealed group, and those of them whose state must be
+  // rebuilt once the group is durable (corrections).
+  struct Group {
+    std::vector<std::string> touched;
+    absl::flat_hash_set<std::string> stale;
+  };
 
   const uint64_t snapshot_every_;
   const size_t max_cached_projects_;
@@ -62,8 +73,8 @@ class ProjectRulesGuard final : public storage::AppendGuard {
   absl::flat_hash_map<std::string, std::unique_ptr<CachedProject>> states_;
   // Version of each cached project when last snapshotted (or loaded).
   absl::flat_hash_map<std::string, uint64_t> snapshot_versions_;
-  std::vector<std::string> touched_;         // Admitted since the last Commit/Abort.
-  absl::flat_hash_set<std::string> stale_;   // To rebuild after Commit (corrections).
+  Group admitting_;            // Admitted since the last Seal.
+  std::deque<Group> sealed_;  // Sealed, not yet committed; oldest first.
 };
 
 }  // namespace accord::server

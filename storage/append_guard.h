@@ -7,9 +7,14 @@
 // can never both pass a check that only one of them may pass (check-then-write races
 // cannot happen, whatever expected version the clients sent).
 //
-// Admitted appends become durable with their group: Commit() after the group's write
-// succeeded, Abort() if it failed (the guard then forgets everything it admitted since the
-// last Commit/Abort).
+// Groups are pipelined: the writer admits the appends of group N+1 while group N is still
+// being written and synced, so a guard's state runs ahead of what is durable. Its
+// lifecycle per group, all on the writer thread:
+//   Admit()* -> Seal()        the group is complete and about to be written;
+//   Commit()                  the oldest sealed group is durable;
+//   Abort()                   the oldest sealed group failed: it and every group admitted
+//                             after it are void (the writer fails them all).
+// Each sealed group gets exactly one Commit(), or is covered by one Abort().
 //
 // Thread-safety: called only on the log's writer thread. Ownership: the log borrows the
 // guard (EventLogOptions::append_guard), which must outlive it.
@@ -26,19 +31,33 @@
 
 namespace accord::storage {
 
-// What a guard may read of the log while it decides (only during Admit and Commit).
+// What a guard may read of the log while it decides (only during Admit).
 class StreamHistory {
  public:
   virtual ~StreamHistory() = default;
-  // Every recorded event of the project, in version order (empty for a new project).
+  // Every durable event of the project, in version order (empty for a new project).
+  // Events of groups not yet committed are not included: a guard keeps its state for
+  // every project it admitted appends of until their group is committed.
   virtual absl::Status ReadStream(const std::string& project_id,
                                   std::vector<EventRecord>* out) = 0;
-  // The recorded event of the project with this id, if any.
+  // The recorded event of the project with this id, if any (durable or in flight).
   virtual absl::StatusOr<std::optional<EventRecord>> FindEvent(const std::string& project_id,
                                                                const EventId& event_id) = 0;
-  // Stores a projection snapshot (snapshot_store.h), e.g. at Commit.
-  virtual absl::Status PutSnapshot(const std::string& project_id, uint64_t version,
-                                   std::string_view bytes) = 0;
+};
+
+// What a guard adds to a sealed group: snapshots written in the group's own batch, so
+// a snapshot is durable exactly when the events it summarizes are.
+struct SealedGroup {
+  struct Snapshot {
+    std::string project_id;
+    uint64_t version = 0;
+    std::string bytes;  // As SnapshotStore::PutSnapshot takes them.
+  };
+  std::vector<Snapshot> snapshots;
+  // The guard cannot admit further appends on top of this group's (e.g. a correction
+  // changed what earlier events mean and its state must be rebuilt from the log): the
+  // writer waits until this group is durable and committed before admitting more.
+  bool wait_until_durable = false;
 };
 
 class AppendGuard {
@@ -51,8 +70,11 @@ class AppendGuard {
   // convention domain rules answer FAILED_PRECONDITION.
   virtual absl::Status Admit(const AppendBatch& batch, const std::vector<EventRecord>& recorded,
                              StreamHistory& history) = 0;
-  // The group's write succeeded; `history` is valid during the call.
-  virtual void Commit(StreamHistory& history) = 0;
+  // The group's appends are all admitted; it is about to be written.
+  virtual SealedGroup Seal() = 0;
+  // The oldest sealed group is durable.
+  virtual void Commit() = 0;
+  // The oldest sealed group failed; forget it and everything admitted after it.
   virtual void Abort() = 0;
 };
 

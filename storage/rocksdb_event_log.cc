@@ -61,6 +61,12 @@ Timestamp Now() {
 rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 std::string_view ToView(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
 
+std::string EncodeSnapshotValue(std::string_view bytes) {
+  std::string value(1, '\x01');  // Snapshot value format.
+  value.append(bytes);
+  return value;
+}
+
 size_t PageBytes(const EventRecord& r) { return r.payload.size() + 128; }
 
 bool PageFull(const std::vector<EventRecord>& out, size_t bytes, const ReadLimits& limits) {
@@ -85,33 +91,52 @@ struct RocksEventLog::PendingAppend {
   bool depends_on_group = false;  // Its result needs the group's write to succeed.
 };
 
+// A project as the writer sees it: `version`, `last_hash` and `version_by_id` include the
+// groups prepared but not yet durable (the writer runs ahead of the disk by up to
+// kMaxPipelinedGroups groups); `durable_version` is what has been synced.
 struct RocksEventLog::StreamState {
   uint64_t version = 0;
+  uint64_t durable_version = 0;
   Sha256Digest last_hash{};
   absl::flat_hash_map<EventId, uint64_t, EventIdHash> version_by_id;
 };
 
-// What one group commit changes, applied to the durable state only after its sync.
+// The encoded records of one group, kept by the writer until the group is durable so that
+// it can read events that are not in the database yet (idempotent retries, rule lookups).
 struct RocksEventLog::GroupOverlay {
-  struct NewEvent {
-    uint64_t version;
-    uint64_t position;
-  };
   struct Stream {
-    uint64_t version = 0;
-    Sha256Digest last_hash{};
-    absl::flat_hash_map<EventId, NewEvent, EventIdHash> new_events;
+    uint64_t first_version = 0;       // Of the project's first event in this group.
+    std::vector<uint64_t> positions;  // Of its events, in version order.
   };
   absl::flat_hash_map<std::string, Stream> streams;
   uint64_t first_position = 0;
   std::vector<std::string> records;  // Indexed by position - first_position.
+
+  const std::string* Find(const std::string& project_id, uint64_t version) const {
+    auto it = streams.find(project_id);
+    if (it == streams.end()) return nullptr;
+    const Stream& s = it->second;
+    if (version < s.first_version || version - s.first_version >= s.positions.size()) {
+      return nullptr;
+    }
+    return &records[s.positions[version - s.first_version] - first_position];
+  }
+};
+
+// A group on its way from the writer (which prepared it) to the syncer (which writes it).
+struct RocksEventLog::PreparedGroup {
+  std::vector<std::unique_ptr<PendingAppend>> appends;
+  rocksdb::WriteBatch batch;
+  bool any_writes = false;
+  uint64_t epoch = 0;          // Write failures the writer had seen when preparing it.
+  uint64_t last_position = 0;  // The log's last position once it is durable.
 };
 
 // What the append guard may read while the writer holds the database (no locking: the
 // writer already holds db_mu_ shared and writer_mu_).
 class RocksEventLog::History final : public StreamHistory {
  public:
-  explicit History(RocksEventLog* log) : log_(log) {}
+  History(RocksEventLog* log, const GroupOverlay* current) : log_(log), current_(current) {}
 
   absl::Status ReadStream(const std::string& project_id, std::vector<EventRecord>* out)
       ABSL_NO_THREAD_SAFETY_ANALYSIS override {
@@ -130,18 +155,14 @@ class RocksEventLog::History final : public StreamHistory {
     if (!state.ok()) return state.status();
     auto it = (*state)->version_by_id.find(event_id);
     if (it == (*state)->version_by_id.end()) return std::optional<EventRecord>();
-    auto record = log_->ReadVersion(project_id, it->second);
+    auto record = log_->ReadVersionForWriter(project_id, it->second, *current_);
     if (!record.ok()) return record.status();
     return std::optional<EventRecord>(*std::move(record));
   }
 
-  absl::Status PutSnapshot(const std::string& project_id, uint64_t version,
-                           std::string_view bytes) ABSL_NO_THREAD_SAFETY_ANALYSIS override {
-    return log_->PutSnapshotLocked(project_id, version, bytes);
-  }
-
  private:
   RocksEventLog* const log_;
+  const GroupOverlay* const current_;
 };
 
 RocksEventLog::RocksEventLog(const EventLogOptions& options,
@@ -157,6 +178,7 @@ absl::StatusOr<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(
   if (absl::Status s = log->OpenDb(); !s.ok()) return s;
   if (absl::Status s = log->LoadLogTail(); !s.ok()) return s;
   log->writer_ = std::thread([raw = log.get()] { raw->WriterLoop(); });
+  log->syncer_ = std::thread([raw = log.get()] { raw->SyncLoop(); });
   log->completer_ = std::thread([raw = log.get()] { raw->CompletionLoop(); });
   return log;
 }
@@ -276,11 +298,7 @@ void RocksEventLog::WriterLoop() {
             return !log->queue_.empty() || log->closed_;
           },
           this));
-      if (queue_.empty()) {  // Closed and drained.
-        absl::MutexLock done_lock(&completion_mu_);
-        writer_done_ = true;
-        return;
-      }
+      if (queue_.empty()) break;  // Closed and drained.
       // Take a prefix of the queue up to the group byte cap (at least one append).
       size_t bytes = 0, take = 0;
       while (take < queue_.size()) {
@@ -295,28 +313,150 @@ void RocksEventLog::WriterLoop() {
       queue_.erase(queue_.begin(), queue_.begin() + take);
     }
 
-    CommitNotice notice;
+    std::unique_ptr<PreparedGroup> prepared;
+    bool wait_until_durable = false;
     {
       absl::MutexLock lock(&writer_mu_);
-      CommitGroup(group);
-      notice.last_position = next_position_ - 1;
-      for (const auto& p : group) {
+      ProcessOutcomes();
+      prepared = PrepareGroup(std::move(group), &wait_until_durable);
+    }
+    {
+      absl::MutexLock lock(&sync_mu_);
+      sync_mu_.Await(absl::Condition(
+          +[](RocksEventLog* log) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return log->to_sync_.size() < kMaxQueuedGroups;
+          },
+          this));
+      to_sync_.push_back(std::move(prepared));
+      if (wait_until_durable) {
+        sync_mu_.Await(absl::Condition(
+            +[](RocksEventLog* log) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+              return log->to_sync_.empty() && !log->syncing_;
+            },
+            this));
+      }
+    }
+    if (wait_until_durable) {
+      absl::MutexLock lock(&writer_mu_);
+      ProcessOutcomes();
+    }
+  }
+  absl::MutexLock lock(&sync_mu_);
+  writer_done_ = true;
+}
+
+void RocksEventLog::ProcessOutcomes() {
+  std::vector<GroupOutcome> outcomes;
+  {
+    absl::MutexLock lock(&sync_mu_);
+    outcomes.swap(outcomes_);
+  }
+  for (const GroupOutcome& outcome : outcomes) {
+    // A group prepared before the writer heard of a failure was failed with it.
+    if (outcome.epoch < writer_epoch_) continue;
+    if (outcome.status.ok()) {
+      const GroupOverlay& overlay = *inflight_.front();
+      for (const auto& [project_id, stream] : overlay.streams) {
+        if (auto it = streams_.find(project_id); it != streams_.end()) {
+          it->second->durable_version = stream.first_version + stream.positions.size() - 1;
+        }
+      }
+      inflight_.pop_front();
+      if (options_.append_guard != nullptr) options_.append_guard->Commit();
+      continue;
+    }
+    // The write failed: this group and every group prepared after it are void (the syncer
+    // fails them unwritten). Forget the writer's view of everything not durable.
+    if (options_.append_guard != nullptr) options_.append_guard->Abort();
+    for (const auto& overlay : inflight_) {
+      for (const auto& [project_id, stream] : overlay->streams) streams_.erase(project_id);
+    }
+    inflight_.clear();
+    next_position_ = last_position_.load(std::memory_order_acquire) + 1;
+    ++writer_epoch_;
+  }
+}
+
+void RocksEventLog::SyncLoop() {
+  uint64_t failures = 0;  // Write failures so far; groups of an older epoch are void.
+  absl::Status failure;
+  for (;;) {
+    std::unique_ptr<PreparedGroup> group;
+    {
+      absl::MutexLock lock(&sync_mu_);
+      sync_mu_.Await(absl::Condition(
+          +[](RocksEventLog* log) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return !log->to_sync_.empty() || log->writer_done_;
+          },
+          this));
+      if (to_sync_.empty()) break;  // The writer has exited and all is written.
+      group = std::move(to_sync_.front());
+      to_sync_.pop_front();
+      syncing_ = true;
+    }
+
+    absl::Status status;
+    if (group->epoch < failures) {
+      // Prepared on top of a group whose write failed: nothing of it may be written, and
+      // every answer computed for it (versions, conflicts, rules) assumed that group.
+      status = absl::UnavailableError(absl::StrCat(
+          "not written: an earlier write of the log failed (", failure.ToString(), ")"));
+      for (auto& p : group->appends) p->result = status;
+    } else if (group->any_writes) {
+      status = WriteGroup(*group);
+      if (!status.ok()) {
+        ++failures;
+        failure = status;
+        for (auto& p : group->appends) {
+          if (p->depends_on_group && p->result.ok()) p->result = status;
+        }
+      }
+    }
+
+    if (status.ok() && group->any_writes) {
+      last_position_.store(group->last_position, std::memory_order_release);
+      CommitNotice notice;
+      notice.last_position = group->last_position;
+      for (const auto& p : group->appends) {
         if (p->writes && p->result.ok()) {
           notice.streams.emplace_back(p->batch.project_id, p->result->last_version);
         }
       }
-    }
-    // Listeners first: by the time an appender hears "done", every listener has heard
-    // of the commit.
-    if (!notice.streams.empty()) {
+      // Listeners first: by the time an appender hears "done", every listener has heard
+      // of the commit.
       absl::ReaderMutexLock lock(&listeners_mu_);
       for (CommitListener* l : listeners_) l->OnCommit(notice);
+    }
+    {
+      absl::MutexLock lock(&sync_mu_);
+      outcomes_.push_back({group->epoch, status});
+      syncing_ = false;
     }
     // The callbacks complete RPCs, which costs socket writes: run them on the completion
     // thread so this thread goes straight back to the disk with the next group.
     absl::MutexLock lock(&completion_mu_);
-    completions_.push_back(std::move(group));
+    completions_.push_back(std::move(group->appends));
   }
+  absl::MutexLock lock(&completion_mu_);
+  syncer_done_ = true;
+}
+
+absl::Status RocksEventLog::WriteGroup(PreparedGroup& group) {
+  absl::ReaderMutexLock db_lock(&db_mu_);
+  if (!db_) return absl::UnavailableError("event log is closed");
+  if (needs_resume_) {
+    // A failed write (e.g. disk full) stops RocksDB's writes until resumed; Resume also
+    // switches to a fresh WAL so the failed write's partial bytes are never replayed.
+    if (absl::Status s = FromRocks(db_->Resume(), "resuming after a failed write"); !s.ok()) {
+      return s;
+    }
+    needs_resume_ = false;
+  }
+  rocksdb::WriteOptions write_options;
+  write_options.sync = options_.durability == Durability::kSync;
+  absl::Status status = FromRocks(db_->Write(write_options, &group.batch), "writing events");
+  if (!status.ok()) needs_resume_ = true;
+  return status;
 }
 
 void RocksEventLog::CompletionLoop() {
@@ -326,10 +466,10 @@ void RocksEventLog::CompletionLoop() {
       absl::MutexLock lock(&completion_mu_);
       completion_mu_.Await(absl::Condition(
           +[](RocksEventLog* log) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-            return !log->completions_.empty() || log->writer_done_;
+            return !log->completions_.empty() || log->syncer_done_;
           },
           this));
-      if (completions_.empty()) return;  // The writer has exited and all is delivered.
+      if (completions_.empty()) return;  // The syncer has exited and all is delivered.
       groups.swap(completions_);
     }
     for (auto& group : groups) {
@@ -338,43 +478,54 @@ void RocksEventLog::CompletionLoop() {
   }
 }
 
-void RocksEventLog::CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& group) {
+std::unique_ptr<RocksEventLog::PreparedGroup> RocksEventLog::PrepareGroup(
+    std::vector<std::unique_ptr<PendingAppend>> appends, bool* wait_until_durable) {
+  auto prepared = std::make_unique<PreparedGroup>();
+  prepared->epoch = writer_epoch_;
+  auto overlay = std::make_shared<GroupOverlay>();
+  PrepareAppends(appends, *overlay, *prepared);
+  prepared->appends = std::move(appends);
+  if (options_.append_guard != nullptr) {
+    SealedGroup sealed = options_.append_guard->Seal();
+    for (const SealedGroup::Snapshot& snapshot : sealed.snapshots) {
+      prepared->batch.Put(snapshots_cf_, StreamKey(snapshot.project_id, snapshot.version),
+                          EncodeSnapshotValue(snapshot.bytes));
+    }
+    *wait_until_durable = sealed.wait_until_durable;
+  }
+  inflight_.push_back(std::move(overlay));
+  return prepared;
+}
+
+void RocksEventLog::PrepareAppends(std::vector<std::unique_ptr<PendingAppend>>& group,
+                                   GroupOverlay& overlay, PreparedGroup& prepared) {
   absl::ReaderMutexLock db_lock(&db_mu_);
   if (!db_) {
     for (auto& p : group) p->result = absl::UnavailableError("event log is closed");
     return;
   }
   const Timestamp now = std::max(Now(), last_recorded_at_);
-  GroupOverlay overlay;
   overlay.first_position = next_position_;
   uint64_t position = next_position_;
-  rocksdb::WriteBatch batch;
-  bool any_writes = false;
+  rocksdb::WriteBatch& batch = prepared.batch;
 
   for (auto& pending : group) {
     const AppendBatch& req = pending->batch;
-    auto state = LoadStream(req.project_id);
-    if (!state.ok()) {
-      pending->result = state.status();
+    auto loaded = LoadStream(req.project_id);
+    if (!loaded.ok()) {
+      pending->result = loaded.status();
       continue;
     }
-    auto [it, inserted] = overlay.streams.try_emplace(req.project_id);
-    GroupOverlay::Stream& stream = it->second;
-    if (inserted) {
-      stream.version = (*state)->version;
-      stream.last_hash = (*state)->last_hash;
-    }
+    StreamState& stream = **loaded;
 
     // Idempotency first: are these event ids already in the project?
     std::vector<uint64_t> earlier_versions;
     earlier_versions.reserve(req.events.size());
     size_t found = 0;
     for (size_t i = 0; i < req.events.size(); ++i) {
-      const EventId& id = req.events[i].event_id;
       uint64_t v = 0;
-      if (auto n = stream.new_events.find(id); n != stream.new_events.end()) {
-        v = n->second.version;
-      } else if (auto d = (*state)->version_by_id.find(id); d != (*state)->version_by_id.end()) {
+      if (auto d = stream.version_by_id.find(req.events[i].event_id);
+          d != stream.version_by_id.end()) {
         v = d->second;
       }
       earlier_versions.push_back(v);
@@ -393,7 +544,7 @@ void RocksEventLog::CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& gro
     }
     if (found == req.events.size()) {
       pending->result = MatchEarlierAppend(req, earlier_versions, overlay);
-      pending->depends_on_group = earlier_versions.back() > (*state)->version;
+      pending->depends_on_group = earlier_versions.back() > stream.durable_version;
       continue;
     }
     if (found > 0) {
@@ -450,7 +601,7 @@ void RocksEventLog::CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& gro
 
     // Domain rules, in commit order and atomically with the write.
     if (options_.append_guard != nullptr) {
-      History history(this);
+      History history(this, &overlay);
       if (absl::Status s = options_.append_guard->Admit(req, records, history); !s.ok()) {
         pending->result = s;
         continue;
@@ -462,12 +613,15 @@ void RocksEventLog::CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& gro
     std::vector<EventId> ids;
     ids.reserve(req.events.size());
     const uint64_t chunk_first_position = position;
+    GroupOverlay::Stream& in_group = overlay.streams[req.project_id];
+    if (in_group.positions.empty()) in_group.first_version = result.first_version;
     for (size_t i = 0; i < req.events.size(); ++i) {
       const EventRecord& r = records[i];
       std::string value = EncodeRecord(envelopes[i], req.events[i].payload, r.prev_hash, r.hash);
       batch.Put(log_cf_, LogKey(r.position), value);
       overlay.records.push_back(std::move(value));
-      stream.new_events[r.event_id] = {r.version, r.position};
+      in_group.positions.push_back(r.position);
+      stream.version_by_id[r.event_id] = r.version;
       ids.push_back(r.event_id);
     }
     stream.version += req.events.size();
@@ -480,45 +634,12 @@ void RocksEventLog::CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& gro
     pending->result = result;
     pending->writes = true;
     pending->depends_on_group = true;
-    any_writes = true;
+    prepared.any_writes = true;
   }
 
-  if (!any_writes) return;
-
-  absl::Status status;
-  if (needs_resume_) {
-    // A failed write (e.g. disk full) stops RocksDB's writes until resumed; Resume also
-    // switches to a fresh WAL so the failed write's partial bytes are never replayed.
-    status = FromRocks(db_->Resume(), "resuming after a failed write");
-  }
-  if (status.ok()) {
-    rocksdb::WriteOptions write_options;
-    write_options.sync = options_.durability == Durability::kSync;
-    status = FromRocks(db_->Write(write_options, &batch), "writing events");
-  }
-  if (!status.ok()) {
-    needs_resume_ = true;
-    if (options_.append_guard != nullptr) options_.append_guard->Abort();
-    for (auto& p : group) {
-      if (p->depends_on_group && p->result.ok()) p->result = status;
-    }
-    return;
-  }
-  if (options_.append_guard != nullptr) {
-    History history(this);
-    options_.append_guard->Commit(history);
-  }
-
-  // Durable: make the group's changes the writer's state.
-  for (auto& [project_id, stream] : overlay.streams) {
-    StreamState& state = *streams_.find(project_id)->second;
-    state.version = stream.version;
-    state.last_hash = stream.last_hash;
-    for (const auto& [id, e] : stream.new_events) state.version_by_id[id] = e.version;
-  }
   next_position_ = position;
   last_recorded_at_ = now;
-  last_position_.store(position - 1, std::memory_order_release);
+  prepared.last_position = position - 1;
 }
 
 absl::StatusOr<RocksEventLog::StreamState*> RocksEventLog::LoadStream(
@@ -564,13 +685,14 @@ absl::StatusOr<RocksEventLog::StreamState*> RocksEventLog::LoadStream(
     }
     state->last_hash = last.hash;
   }
+  state->durable_version = state->version;
   StreamState* raw = state.get();
   streams_.emplace(project_id, std::move(state));
   return raw;
 }
 
 absl::StatusOr<AppendResult> RocksEventLog::MatchEarlierAppend(
-    const AppendBatch& req, const std::vector<uint64_t>& versions, GroupOverlay& overlay) {
+    const AppendBatch& req, const std::vector<uint64_t>& versions, const GroupOverlay& overlay) {
   for (size_t i = 1; i < versions.size(); ++i) {
     if (versions[i] != versions[0] + i) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -579,25 +701,15 @@ absl::StatusOr<AppendResult> RocksEventLog::MatchEarlierAppend(
           ", not as one append in this order: a retry must repeat the original append"));
     }
   }
-  const GroupOverlay::Stream& stream = overlay.streams.at(req.project_id);
   AppendResult result;
   result.already_written = true;
   result.first_version = versions.front();
   result.last_version = versions.back();
   for (size_t i = 0; i < req.events.size(); ++i) {
     const ProposedRecord& proposed = req.events[i];
-    EventRecord stored;
-    if (auto n = stream.new_events.find(proposed.event_id); n != stream.new_events.end()) {
-      if (absl::Status s = DecodeRecord(overlay.records[n->second.position - overlay.first_position],
-                                        false, &stored);
-          !s.ok()) {
-        return s;
-      }
-    } else {
-      auto r = ReadVersion(req.project_id, versions[i]);
-      if (!r.ok()) return r.status();
-      stored = *std::move(r);
-    }
+    auto r = ReadVersionForWriter(req.project_id, versions[i], overlay);
+    if (!r.ok()) return r.status();
+    const EventRecord& stored = *r;
     const bool same = stored.event_type == proposed.event_type &&
                       stored.payload == proposed.payload &&
                       stored.visibility == proposed.visibility &&
@@ -613,6 +725,19 @@ absl::StatusOr<AppendResult> RocksEventLog::MatchEarlierAppend(
     result.last_position = stored.position;
   }
   return result;
+}
+
+absl::StatusOr<EventRecord> RocksEventLog::ReadVersionForWriter(const std::string& project_id,
+                                                                uint64_t version,
+                                                                const GroupOverlay& current) {
+  const std::string* unwritten = current.Find(project_id, version);
+  for (auto it = inflight_.rbegin(); unwritten == nullptr && it != inflight_.rend(); ++it) {
+    unwritten = (*it)->Find(project_id, version);
+  }
+  if (unwritten == nullptr) return ReadVersion(project_id, version);
+  EventRecord record;
+  if (absl::Status s = DecodeRecord(*unwritten, false, &record); !s.ok()) return s;
+  return record;
 }
 
 absl::StatusOr<EventRecord> RocksEventLog::ReadVersion(std::string_view project_id,
@@ -785,10 +910,8 @@ absl::Status RocksEventLog::PutSnapshot(std::string_view project_id, uint64_t ve
 
 absl::Status RocksEventLog::PutSnapshotLocked(std::string_view project_id, uint64_t version,
                                               std::string_view bytes) {
-  std::string value(1, '\x01');  // Snapshot value format.
-  value.append(bytes);
   return FromRocks(db_->Put(rocksdb::WriteOptions(), snapshots_cf_, StreamKey(project_id, version),
-                            value),
+                            EncodeSnapshotValue(bytes)),
                    "writing a snapshot");
 }
 
@@ -858,6 +981,7 @@ absl::Status RocksEventLog::Close() {
     closed_ = true;  // New appends are refused; queued ones are still committed.
   }
   if (writer_.joinable()) writer_.join();
+  if (syncer_.joinable()) syncer_.join();
   if (completer_.joinable()) completer_.join();
   absl::MutexLock lock(&db_mu_);
   if (!db_) return absl::OkStatus();

@@ -5,11 +5,19 @@
 // (an unacknowledged write cut short) is dropped, corruption anywhere before it fails the
 // open with DATA_LOSS instead of silently truncating the log.
 //
-// Group commit: AppendAsync only enqueues. One writer thread takes everything queued
-// (up to a byte cap) as a group: version checks, version/position assignment, envelope
-// hashing, one WriteBatch, one sync; a completion thread then runs the callbacks, in
-// commit order, while the writer starts on the next group. Callers' threads (gRPC's few
-// callback threads) never block on the disk.
+// Group commit, pipelined in three threads; AppendAsync only enqueues.
+//  - The writer takes everything queued (up to a byte cap) as a group and prepares it:
+//    idempotency and version checks, version/position assignment, envelope hashing, the
+//    append guard (domain rules), one WriteBatch.
+//  - The syncer writes prepared groups in order, each with one synced write, and tells
+//    the commit listeners.
+//  - The completion thread runs the callbacks, in commit order.
+// So the writer prepares group N+1 while group N is on its way to the disk, running ahead
+// of what is durable by at most kMaxQueuedGroups + 1 groups. Nothing of a group is
+// visible to readers before its sync (RocksDB applies a synced write to its memtables
+// only after the sync). When a write fails, that group and every group prepared on top of
+// it fail unwritten, and the writer forgets its view of them (ProcessOutcomes). Callers'
+// threads (gRPC's few callback threads) never block on the disk.
 //
 // Per-project state (current version, last hash, event ids for idempotency) is kept in
 // memory by the writer and loaded from the "streams" column family on first use after
@@ -82,21 +90,43 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
   struct PendingAppend;
   struct StreamState;
   struct GroupOverlay;
+  struct PreparedGroup;
+  // What became of a group the syncer took, for the writer (ProcessOutcomes).
+  struct GroupOutcome {
+    uint64_t epoch;
+    absl::Status status;
+  };
+  // Prepared groups waiting for the syncer, beyond the one it is writing.
+  static constexpr size_t kMaxQueuedGroups = 1;
 
   RocksEventLog(const EventLogOptions& options, std::shared_ptr<rocksdb::FileSystem> fs);
   absl::Status OpenDb();
   absl::Status LoadLogTail();
 
   void WriterLoop();
+  void SyncLoop();
   void CompletionLoop();
-  void CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& group)
+  // Writer: checks, sequences and encodes a group, including the guard's snapshots.
+  std::unique_ptr<PreparedGroup> PrepareGroup(std::vector<std::unique_ptr<PendingAppend>> appends,
+                                              bool* wait_until_durable)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  void PrepareAppends(std::vector<std::unique_ptr<PendingAppend>>& group, GroupOverlay& overlay,
+                      PreparedGroup& prepared) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  // Writer: learns which groups the syncer made durable or failed.
+  void ProcessOutcomes() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  // Syncer: one synced write of a group.
+  absl::Status WriteGroup(PreparedGroup& group);
   absl::StatusOr<StreamState*> LoadStream(const std::string& project_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   // Checks an append whose event ids all exist against what was written.
   absl::StatusOr<AppendResult> MatchEarlierAppend(const AppendBatch& batch,
                                                   const std::vector<uint64_t>& versions,
-                                                  GroupOverlay& overlay)
+                                                  const GroupOverlay& overlay)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  // A project's event at `version` as the writer sees it: from the group being prepared,
+  // the groups not yet durable, or the database.
+  absl::StatusOr<EventRecord> ReadVersionForWriter(const std::string& project_id,
+                                                   uint64_t version, const GroupOverlay& current)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   absl::Status PutSnapshotLocked(std::string_view project_id, uint64_t version,
                                  std::string_view bytes) ABSL_SHARED_LOCKS_REQUIRED(db_mu_);
@@ -133,16 +163,29 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
       ABSL_GUARDED_BY(writer_mu_);
   uint64_t next_position_ ABSL_GUARDED_BY(writer_mu_) = 1;
   Timestamp last_recorded_at_ ABSL_GUARDED_BY(writer_mu_);
-  bool needs_resume_ ABSL_GUARDED_BY(writer_mu_) = false;
+  // Write failures the writer has processed; stamps each prepared group.
+  uint64_t writer_epoch_ ABSL_GUARDED_BY(writer_mu_) = 0;
+  // Overlays of the groups handed to the syncer and not yet processed, oldest first.
+  std::deque<std::shared_ptr<const GroupOverlay>> inflight_ ABSL_GUARDED_BY(writer_mu_);
 
+  // Writer -> syncer.
+  absl::Mutex sync_mu_ ABSL_ACQUIRED_AFTER(writer_mu_);
+  std::deque<std::unique_ptr<PreparedGroup>> to_sync_ ABSL_GUARDED_BY(sync_mu_);
+  bool syncing_ ABSL_GUARDED_BY(sync_mu_) = false;      // The syncer holds a group.
+  bool writer_done_ ABSL_GUARDED_BY(sync_mu_) = false;  // No more groups will come.
+  std::vector<GroupOutcome> outcomes_ ABSL_GUARDED_BY(sync_mu_);  // For the writer.
+  bool needs_resume_ = false;  // Syncer thread only: the last write failed.
+
+  // The last durable position (readers and subscribers see no further).
   std::atomic<uint64_t> last_position_{0};
   std::thread writer_;     // Runs WriterLoop from Open until Close.
+  std::thread syncer_;     // Runs SyncLoop: the synced writes, in order.
   std::thread completer_;  // Runs CompletionLoop: the append callbacks, in commit order.
 
-  absl::Mutex completion_mu_ ABSL_ACQUIRED_AFTER(queue_mu_);
+  absl::Mutex completion_mu_ ABSL_ACQUIRED_AFTER(sync_mu_);
   std::deque<std::vector<std::unique_ptr<PendingAppend>>> completions_
       ABSL_GUARDED_BY(completion_mu_);
-  bool writer_done_ ABSL_GUARDED_BY(completion_mu_) = false;
+  bool syncer_done_ ABSL_GUARDED_BY(completion_mu_) = false;
 
   absl::Mutex listeners_mu_;
   std::vector<CommitListener*> listeners_ ABSL_GUARDED_BY(listeners_mu_);
