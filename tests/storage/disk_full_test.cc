@@ -2,7 +2,10 @@
 // the disk refuses writes, appends fail with UNAVAILABLE ("disk full") and change nothing;
 // once space is back, appends succeed on the same open log (it resumes RocksDB itself),
 // positions stay gap-free, and a restart shows exactly the acknowledged events.
+#include <atomic>
+#include <chrono>
 #include <memory>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -10,6 +13,8 @@
 #include "absl/random/random.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "storage/event_id.h"
 #include "storage/rocksdb_event_log.h"
@@ -130,6 +135,71 @@ TEST_F(DiskFullTest, RestartAfterDiskFullShowsExactlyTheAcknowledgedEvents) {
     EXPECT_FALSE(refused.contains(e.event_id))
         << "refused event " << storage::FormatEventId(e.event_id) << " appeared at position "
         << e.position;
+  }
+}
+
+// The log prepares a group while the one before it is being synced, so when the disk fills
+// under load, groups prepared on top of the failed one are in flight too: they must all
+// fail unwritten, and the log must carry on gap-free once space is back.
+TEST_F(DiskFullTest, DiskFillingUnderConcurrentLoadKeepsEveryAckAndWritesNoRefusal) {
+  constexpr int kWriters = 8;
+  constexpr int kAppendsEach = 80;
+  absl::Mutex mu;
+  absl::flat_hash_set<EventId, storage::EventIdHash> acked, refused;
+  std::atomic<int> acked_count{0};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      absl::BitGen gen;
+      for (int i = 0; i < kAppendsEach; ++i) {
+        storage::AppendBatch batch =
+            RandomBatch(gen, absl::StrCat("load-", w % 4), 1 + i % 3, 64);
+        std::vector<EventId> ids;
+        for (const auto& e : batch.events) ids.push_back(e.event_id);
+        absl::StatusOr<AppendResult> result = log_->Append(std::move(batch));
+        absl::MutexLock lock(&mu);
+        if (result.ok()) {
+          acked.insert(ids.begin(), ids.end());
+          acked_count.fetch_add(1);
+        } else {
+          EXPECT_EQ(result.status().code(), absl::StatusCode::kUnavailable) << result.status();
+          refused.insert(ids.begin(), ids.end());
+        }
+      }
+    });
+  }
+  // Fill the disk mid-load (bounded wait), hold it full briefly, then free it.
+  for (int i = 0; i < 500 && acked_count.load() < kWriters * kAppendsEach / 4; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  fs_->SetNoSpace(true);
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  fs_->SetNoSpace(false);
+  for (auto& t : writers) t.join();
+  ASSERT_GT(fs_->RefusedWrites(), 0u) << "the disk filled after the load had finished";
+  EXPECT_FALSE(refused.empty());
+
+  // The same open log takes appends again and stays gap-free.
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(AppendAcked().ok());
+  for (const EventId& id : acked_ids_) acked.insert(id);
+  ASSERT_TRUE(log_->Close().ok());
+  log_.reset();
+
+  auto reopened = RocksEventLog::Open(options_);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  std::vector<EventRecord> events;
+  ASSERT_TRUE(ReadEverything(**reopened, &events).ok());
+  ASSERT_TRUE(CheckLogStructure(events).ok()) << CheckLogStructure(events);
+  absl::flat_hash_set<EventId, storage::EventIdHash> stored;
+  for (const EventRecord& e : events) {
+    stored.insert(e.event_id);
+    EXPECT_FALSE(refused.contains(e.event_id))
+        << "refused event " << storage::FormatEventId(e.event_id) << " is at position "
+        << e.position;
+  }
+  EXPECT_EQ(stored.size(), events.size());
+  for (const EventId& id : acked) {
+    EXPECT_TRUE(stored.contains(id)) << "acknowledged " << storage::FormatEventId(id) << " lost";
   }
 }
 
