@@ -286,7 +286,9 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<SubscribeResponse
 }  // namespace
 
 EventStoreService::EventStoreService(storage::EventLog* log, SubscriptionHub* hub)
-    : log_(log), hub_(hub) {}
+    : log_(log), hub_(hub) {
+  SetMessageAllocatorFor_Append(&append_allocator_);
+}
 
 grpc::ServerUnaryReactor* EventStoreService::Append(grpc::CallbackServerContext* context,
                                                     const accord::v1::AppendRequest* request,

@@ -12,6 +12,7 @@
 #include <cstddef>
 
 #include "accord/v1/event_store.grpc.pb.h"
+#include "server/arena_message_allocator.h"
 #include "server/subscription_hub.h"
 #include "storage/event_log.h"
 
@@ -48,6 +49,7 @@ class EventStoreService final : public accord::v1::EventStore::CallbackService {
  private:
   storage::EventLog* const log_;
   SubscriptionHub* const hub_;
+  ArenaMessageAllocator<accord::v1::AppendRequest, accord::v1::AppendResponse> append_allocator_;
 };
 
 }  // namespace accord::server

@@ -50,10 +50,23 @@ absl::Status ProjectRulesGuard::Admit(const storage::AppendBatch& batch,
     target = &scratch;
     index = &scratch_index;
   }
-  std::vector<std::pair<std::string, std::string>> admitted;  // (event id, event type)
+  size_t admitted = 0;  // Events of this append applied so far.
   bool needs_replay = false;
   // One envelope message reused for every event: its strings keep their buffers.
   accord::v1::RecordedEvent event;
+  domain::RuleContext context;
+  context.actor = batch.actor.principal;
+  context.path = "events";
+  context.event_type_of = [&](const std::string& id) -> std::optional<std::string> {
+    auto event_id = storage::ParseEventId(id);
+    if (!event_id) return std::nullopt;
+    for (size_t j = 0; j < admitted; ++j) {
+      if (recorded[j].event_id == *event_id) return recorded[j].event_type;
+    }
+    auto found = history.FindEvent(batch.project_id, *event_id);
+    if (!found.ok() || !found->has_value()) return std::nullopt;
+    return (*found)->event_type;
+  };
   for (size_t i = 0; i < batch.events.size(); ++i) {
     accord::v1::EventPayload parsed;
     const auto* payload = static_cast<const accord::v1::EventPayload*>(batch.events[i].decoded_payload);
@@ -63,19 +76,7 @@ absl::Status ProjectRulesGuard::Admit(const storage::AppendBatch& batch,
       }
       payload = &parsed;
     }
-    domain::RuleContext context;
-    context.actor = batch.actor.principal;
-    context.path = absl::StrCat("events[", i, "]");
-    context.event_type_of = [&](const std::string& id) -> std::optional<std::string> {
-      for (const auto& [earlier_id, earlier_type] : admitted) {
-        if (earlier_id == id) return earlier_type;
-      }
-      auto event_id = storage::ParseEventId(id);
-      if (!event_id) return std::nullopt;
-      auto found = history.FindEvent(batch.project_id, *event_id);
-      if (!found.ok() || !found->has_value()) return std::nullopt;
-      return (*found)->event_type;
-    };
+    context.index = static_cast<int>(i);
     if (absl::Status s = domain::CheckRules(*target, *payload, context); !s.ok()) return s;
     event.Clear();
     ToRecordedEnvelope(recorded[i], &event);
@@ -85,7 +86,7 @@ absl::Status ProjectRulesGuard::Admit(const storage::AppendBatch& batch,
     needs_replay |= domain::NeedsReplay(event);
     domain::ApplyEvent(event, target, index);
     event.unsafe_arena_release_payload();
-    admitted.emplace_back(event.event_id(), event.event_type());
+    ++admitted;
   }
   if (target == &scratch) (*cached)->state = std::move(scratch);
   admitting_.touched.push_back(batch.project_id);

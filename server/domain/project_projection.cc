@@ -1036,7 +1036,15 @@ void ApplyEnvelope(const v1::RecordedEvent& event, v1::ProjectState* state) {
   if (!event.project_id().empty()) state->set_project_id(event.project_id());
   state->set_version(event.version());
   *state->mutable_last_activity() = event.recorded_at();
-  state->set_last_event_hash_hex(absl::BytesToHexString(event.hash()));
+  // Hex in place: the string keeps its buffer from event to event during a replay.
+  std::string* hex = state->mutable_last_event_hash_hex();
+  const std::string& hash = event.hash();
+  hex->resize(hash.size() * 2);
+  static constexpr char kDigits[] = "0123456789abcdef";
+  for (size_t i = 0; i < hash.size(); ++i) {
+    (*hex)[2 * i] = kDigits[static_cast<unsigned char>(hash[i]) >> 4];
+    (*hex)[2 * i + 1] = kDigits[static_cast<unsigned char>(hash[i]) & 0xf];
+  }
 }
 
 // `payload` with `event`'s envelope: the event's own payload, or a correction's replacement.

@@ -13,8 +13,10 @@ using v1::EventPayload;
 using v1::ProjectState;
 
 absl::Status Broken(const RuleContext& ctx, std::string_view rule, const std::string& what) {
+  const std::string where =
+      ctx.index >= 0 ? absl::StrCat(ctx.path, "[", ctx.index, "]") : ctx.path;
   return absl::FailedPreconditionError(
-      absl::StrCat(ctx.path, ": rule ", std::string(rule), ": ", what));
+      absl::StrCat(where, ": rule ", std::string(rule), ": ", what));
 }
 
 // Finds the item of `items` whose `id_of(item)` equals `id`, or nullptr.

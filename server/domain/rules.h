@@ -22,8 +22,10 @@ namespace accord::domain {
 struct RuleContext {
   // The principal appending (the actor recorded on the event).
   std::string actor;
-  // Field path for messages, e.g. "events[2]".
+  // Field path for messages: `path`, and `[index]` after it when index >= 0 (e.g.
+  // "events" and 2 give "events[2]"; kept apart so a passing check formats nothing).
   std::string path;
+  int index = -1;
   // The event type of an earlier event of this project by id, or nullopt when the project
   // has no such event (for retractions and corrections).
   std::function<std::optional<std::string>(const std::string& event_id)> event_type_of;
