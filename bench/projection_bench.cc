@@ -27,6 +27,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "google/protobuf/arena.h"
 #include "server/domain/event_validation.h"
 #include "server/domain/project_projection.h"
 #include "server/event_translation.h"
@@ -175,16 +176,30 @@ void Populate(accord::storage::EventLog& log, const std::string& project, int ev
 
 enum class Stage { kScan, kParse, kRebuild };
 
-// Reads (and parses, and replays) every project in `projects`; returns events seen.
+// Reads (and parses, or rebuilds) every project in `projects`; returns events seen.
+//   kScan     pages of stored events, as the server reads them;
+//   kParse    ... each parsed into a RecordedEvent (on a per-page arena, as the rebuild does);
+//   kRebuild  the server's rebuild: ReplayProjectFromLog, then the state written back as a
+//             snapshot (server/projection_rebuilder.cc does exactly this per project).
 uint64_t Process(accord::storage::EventLog& log, const std::vector<std::string>& projects,
                  Stage stage) {
   uint64_t events = 0;
   std::vector<accord::storage::EventRecord> page;
   accord::storage::ReadLimits limits;
-  limits.max_count = 4096;
-  limits.max_bytes = 8 << 20;
+  limits.max_count = 1024;
   for (const std::string& project : projects) {
-    std::vector<v1::RecordedEvent> parsed;
+    if (stage == Stage::kRebuild) {
+      uint64_t n = 0;
+      auto state = accord::server::ReplayProjectFromLog(log, project, {}, &n);
+      if (!state.ok()) {
+        std::fprintf(stderr, "rebuild failed: %s\n", state.status().ToString().c_str());
+        std::exit(1);
+      }
+      (void)log.snapshots().PutSnapshot(project, state->version(),
+                                        accord::server::EncodeSnapshot(*state));
+      events += n;
+      continue;
+    }
     for (uint64_t next = 1;;) {
       if (!log.ReadStream(project, next, accord::storage::ReadDirection::kForwards, limits, &page)
                .ok() ||
@@ -194,14 +209,11 @@ uint64_t Process(accord::storage::EventLog& log, const std::vector<std::string>&
       events += page.size();
       next = page.back().version + 1;
       if (stage == Stage::kScan) continue;
+      google::protobuf::Arena arena;
       for (const auto& r : page) {
-        (void)accord::server::ToRecordedEvent(r, &parsed.emplace_back());
+        (void)accord::server::ToRecordedEvent(
+            r, google::protobuf::Arena::CreateMessage<v1::RecordedEvent>(&arena));
       }
-    }
-    if (stage == Stage::kRebuild) {
-      v1::ProjectState state = accord::domain::Replay(parsed, {});
-      (void)log.snapshots().PutSnapshot(project, state.version(),
-                                        accord::server::EncodeSnapshot(state));
     }
   }
   return events;

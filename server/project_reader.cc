@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/arena.h"
 #include "server/event_translation.h"
 #include "server/project_snapshots.h"
 
@@ -42,6 +43,45 @@ absl::StatusOr<std::vector<accord::v1::RecordedEvent>> ReadProjectEvents(
 
 namespace {
 
+// Applies the project's events from `from_version` within `options`' bounds to `*state`,
+// one page at a time, each page's events parsed onto one arena that is then dropped.
+// Returns false, with `*state` half-applied, at the first event that needs a full replay.
+absl::StatusOr<bool> ApplyProjectEvents(storage::EventLog& log, const std::string& project_id,
+                                        const domain::ReplayOptions& options,
+                                        uint64_t from_version, accord::v1::ProjectState* state,
+                                        domain::ProjectIndex* index, uint64_t* applied) {
+  std::vector<storage::EventRecord> page;
+  storage::ReadLimits limits;
+  limits.max_count = 1024;
+  google::protobuf::ArenaOptions arena_options;
+  arena_options.start_block_size = 64 << 10;
+  arena_options.max_block_size = 1 << 20;
+  for (uint64_t next = from_version;;) {
+    if (options.up_to_version != 0 && next > options.up_to_version) break;
+    absl::Status s =
+        log.ReadStream(project_id, next, storage::ReadDirection::kForwards, limits, &page);
+    if (!s.ok()) return s;
+    if (page.empty()) break;
+    google::protobuf::Arena arena(arena_options);
+    for (const storage::EventRecord& r : page) {
+      if (options.up_to_version != 0 && r.version > options.up_to_version) return true;
+      // recorded_at never decreases along the log, so the first later event ends it.
+      if (options.recorded_up_to.has_value() &&
+          absl::FromUnixSeconds(r.recorded_at.seconds) + absl::Nanoseconds(r.recorded_at.nanos) >
+              *options.recorded_up_to) {
+        return true;
+      }
+      auto* event = google::protobuf::Arena::CreateMessage<accord::v1::RecordedEvent>(&arena);
+      if (absl::Status c = ToRecordedEvent(r, event); !c.ok()) return c;
+      if (domain::NeedsReplay(*event)) return false;
+      domain::ApplyEvent(*event, state, index);
+      ++*applied;
+    }
+    next = page.back().version + 1;
+  }
+  return true;
+}
+
 // Starts from the latest snapshot at or before the wanted version and applies the events
 // after it. nullopt when a snapshot cannot be used (none, another projection version, or
 // a retraction/correction after it, which needs a full replay).
@@ -55,13 +95,12 @@ absl::StatusOr<std::optional<accord::v1::ProjectState>> StateFromSnapshot(
   if (!state.has_value() || state->version() != (*snapshot)->version) return std::nullopt;
   domain::ReplayOptions tail;
   tail.up_to_version = version;
-  auto events = ReadProjectEvents(log, project_id, tail, state->version() + 1);
-  if (!events.ok()) return events.status();
-  for (const auto& e : *events) {
-    if (domain::NeedsReplay(e)) return std::nullopt;
-  }
   domain::ProjectIndex index;  // Finds items by id without scanning the state's lists.
-  for (const auto& e : *events) domain::ApplyEvent(e, &*state, &index);
+  uint64_t applied = 0;
+  auto incremental =
+      ApplyProjectEvents(log, project_id, tail, state->version() + 1, &*state, &index, &applied);
+  if (!incremental.ok()) return incremental.status();
+  if (!*incremental) return std::nullopt;
   if (options.now.has_value()) domain::ComputeAsOf(*options.now, &*state);
   return state;
 }
@@ -91,10 +130,35 @@ absl::StatusOr<accord::v1::ProjectState> ReadProjectState(storage::EventLog& log
       return **std::move(from_snapshot);
     }
   }
+  return ReplayProjectFromLog(log, project_id, options);
+}
+
+absl::StatusOr<accord::v1::ProjectState> ReplayProjectFromLog(storage::EventLog& log,
+                                                              const std::string& project_id,
+                                                              const domain::ReplayOptions& options,
+                                                              uint64_t* events_read) {
+  accord::v1::ProjectState state;
+  {
+    domain::ProjectIndex index;
+    uint64_t applied = 0;
+    auto incremental = ApplyProjectEvents(log, project_id, options, 1, &state, &index, &applied);
+    if (!incremental.ok()) return incremental.status();
+    if (*incremental) {
+      if (applied == 0 && options.up_to_version == 0 && !options.recorded_up_to.has_value()) {
+        return absl::NotFoundError(absl::StrCat("project ", project_id, " has no events"));
+      }
+      if (options.now.has_value()) domain::ComputeAsOf(*options.now, &state);
+      state.set_project_id(project_id);
+      if (events_read != nullptr) *events_read = applied;
+      return state;
+    }
+  }
+  // A retraction or correction: replay every event, which undoes what they name.
   auto events = ReadProjectEvents(log, project_id, options);
   if (!events.ok()) return events.status();
-  accord::v1::ProjectState state = domain::Replay(*events, options);
+  state = domain::Replay(*events, options);
   state.set_project_id(project_id);
+  if (events_read != nullptr) *events_read = events->size();
   return state;
 }
 

@@ -19,6 +19,15 @@ absl::StatusOr<std::vector<accord::v1::RecordedEvent>> ReadProjectEvents(
     storage::EventLog& log, const std::string& project_id, const domain::ReplayOptions& options,
     uint64_t from_version = 1);
 
+// The state of `project_id` as `options` ask, replayed from the log alone (no snapshot):
+// what a rebuild computes. Applies the events page by page without keeping them, unless
+// the stream holds a retraction or correction (then it replays them all; see
+// domain::NeedsReplay). `*events_read`, when given, is set to the events replayed.
+// NOT_FOUND if the project has no events (within the bounds).
+absl::StatusOr<accord::v1::ProjectState> ReplayProjectFromLog(
+    storage::EventLog& log, const std::string& project_id, const domain::ReplayOptions& options,
+    uint64_t* events_read = nullptr);
+
 // The state of `project_id` as `options` ask (its up_to_version / recorded_up_to / now).
 // NOT_FOUND if the project has no events; OUT_OF_RANGE if up_to_version is beyond its
 // current version.

@@ -46,16 +46,15 @@ absl::Status RebuildProjections(storage::EventLog& log, const std::string& proje
   absl::Time next_report = start + interval;
   for (const std::string& id : projects) {
     if (cancelled.load()) return absl::CancelledError("rebuild cancelled");
-    auto events = ReadProjectEvents(log, id, {});
-    if (!events.ok()) return events.status();
-    accord::v1::ProjectState state = domain::Replay(*events, {});
-    state.set_project_id(id);
-    if (absl::Status s = log.snapshots().PutSnapshot(id, state.version(), EncodeSnapshot(state));
+    uint64_t events = 0;
+    auto state = ReplayProjectFromLog(log, id, {}, &events);
+    if (!state.ok()) return state.status();
+    if (absl::Status s = log.snapshots().PutSnapshot(id, state->version(), EncodeSnapshot(*state));
         !s.ok()) {
       return s;
     }
     progress.set_projects_done(progress.projects_done() + 1);
-    progress.set_events_done(progress.events_done() + events->size());
+    progress.set_events_done(progress.events_done() + events);
     if (absl::Now() >= next_report) {
       report(false);
       next_report = absl::Now() + interval;
