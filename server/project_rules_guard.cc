@@ -17,15 +17,8 @@ absl::StatusOr<ProjectRulesGuard::CachedProject*> ProjectRulesGuard::StateFor(
     it->second->last_used = ++use_clock_;
     return it->second.get();
   }
-  std::vector<storage::EventRecord> records;
-  if (absl::Status s = history.ReadStream(project_id, &records); !s.ok()) return s;
-  std::vector<accord::v1::RecordedEvent> events(records.size());
-  for (size_t i = 0; i < records.size(); ++i) {
-    if (absl::Status s = ToRecordedEvent(records[i], &events[i]); !s.ok()) return s;
-  }
   auto cached = std::make_unique<CachedProject>();
-  cached->state = domain::Replay(events, {});
-  cached->state.set_project_id(project_id);
+  if (absl::Status s = Load(project_id, history, cached.get()); !s.ok()) return s;
   auto* raw = cached.get();
   raw->last_used = ++use_clock_;
   snapshot_versions_[project_id] = raw->state.version();
@@ -33,23 +26,53 @@ absl::StatusOr<ProjectRulesGuard::CachedProject*> ProjectRulesGuard::StateFor(
   return raw;
 }
 
+absl::Status ProjectRulesGuard::Load(const std::string& project_id,
+                                     storage::StreamHistory& history, CachedProject* out) {
+  // From the latest snapshot and the events after it, when none of them is a correction
+  // (which needs the whole stream to undo what it names); else from the whole stream.
+  auto snapshot = history.LatestSnapshot(project_id);
+  if (!snapshot.ok()) return snapshot.status();
+  if (snapshot->has_value()) {
+    std::optional<accord::v1::ProjectState> state = DecodeSnapshot((*snapshot)->bytes);
+    if (state.has_value() && state->version() == (*snapshot)->version) {
+      std::vector<storage::EventRecord> records;
+      if (absl::Status s = history.ReadStream(project_id, state->version() + 1, &records);
+          !s.ok()) {
+        return s;
+      }
+      std::vector<accord::v1::RecordedEvent> events(records.size());
+      bool needs_replay = false;
+      for (size_t i = 0; i < records.size() && !needs_replay; ++i) {
+        if (absl::Status s = ToRecordedEvent(records[i], &events[i]); !s.ok()) return s;
+        needs_replay = domain::NeedsReplay(events[i]);
+      }
+      if (!needs_replay) {
+        out->state = *std::move(state);
+        for (const auto& e : events) domain::ApplyEvent(e, &out->state, &out->index);
+        out->state.set_project_id(project_id);
+        return absl::OkStatus();
+      }
+    }
+  }
+  std::vector<storage::EventRecord> records;
+  if (absl::Status s = history.ReadStream(project_id, 1, &records); !s.ok()) return s;
+  std::vector<accord::v1::RecordedEvent> events(records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (absl::Status s = ToRecordedEvent(records[i], &events[i]); !s.ok()) return s;
+  }
+  out->state = domain::Replay(events, {});
+  out->state.set_project_id(project_id);
+  return absl::OkStatus();
+}
+
 absl::Status ProjectRulesGuard::Admit(const storage::AppendBatch& batch,
                                       const std::vector<storage::EventRecord>& recorded,
                                       storage::StreamHistory& history) {
   auto cached = StateFor(batch.project_id, history);
   if (!cached.ok()) return cached.status();
-
-  // A multi-event append is checked on a copy, so that a refusal of its k-th event leaves
-  // no trace of the first k-1; a single event is checked, then applied in place.
-  accord::v1::ProjectState scratch;
-  domain::ProjectIndex scratch_index;
   accord::v1::ProjectState* target = &(*cached)->state;
   domain::ProjectIndex* index = &(*cached)->index;
-  if (batch.events.size() > 1) {
-    scratch = (*cached)->state;
-    target = &scratch;
-    index = &scratch_index;
-  }
+
   size_t admitted = 0;  // Events of this append applied so far.
   bool needs_replay = false;
   // One envelope message reused for every event: its strings keep their buffers.
@@ -67,17 +90,27 @@ absl::Status ProjectRulesGuard::Admit(const storage::AppendBatch& batch,
     if (!found.ok() || !found->has_value()) return std::nullopt;
     return (*found)->event_type;
   };
+  // Events are checked and applied in place, one by one (a later event of the append may
+  // depend on an earlier one). Should the k-th be refused after k-1 were applied, the state
+  // is dropped and rebuilt from the log on next use: refusals of multi-event appends are
+  // rare, and copying the state for every append would cost O(state), not O(events).
+  auto refuse = [&](absl::Status s) {
+    if (admitted > 0) states_.erase(batch.project_id);
+    return s;
+  };
   for (size_t i = 0; i < batch.events.size(); ++i) {
     accord::v1::EventPayload parsed;
     const auto* payload = static_cast<const accord::v1::EventPayload*>(batch.events[i].decoded_payload);
     if (payload == nullptr) {
       if (!parsed.ParseFromString(batch.events[i].payload)) {
-        return absl::InternalError(absl::StrCat("events[", i, "]: payload does not parse"));
+        return refuse(absl::InternalError(absl::StrCat("events[", i, "]: payload does not parse")));
       }
       payload = &parsed;
     }
     context.index = static_cast<int>(i);
-    if (absl::Status s = domain::CheckRules(*target, *payload, context); !s.ok()) return s;
+    if (absl::Status s = domain::CheckRules(*target, *payload, context); !s.ok()) {
+      return refuse(s);
+    }
     event.Clear();
     ToRecordedEnvelope(recorded[i], &event);
     // The event borrows the payload for the apply (which copies what it keeps) instead of
@@ -88,9 +121,10 @@ absl::Status ProjectRulesGuard::Admit(const storage::AppendBatch& batch,
     event.unsafe_arena_release_payload();
     ++admitted;
   }
-  if (target == &scratch) (*cached)->state = std::move(scratch);
   admitting_.touched.push_back(batch.project_id);
-  if (needs_replay) admitting_.stale.insert(batch.project_id);
+  // A retraction or correction changes what earlier events mean, which applying it does
+  // not undo: rebuild the state (from the log and what is admitted) on next use.
+  if (needs_replay) states_.erase(batch.project_id);
   return absl::OkStatus();
 }
 
@@ -99,13 +133,10 @@ storage::SealedGroup ProjectRulesGuard::Seal() {
   Group& group = admitting_;
   std::sort(group.touched.begin(), group.touched.end());
   group.touched.erase(std::unique(group.touched.begin(), group.touched.end()), group.touched.end());
-  sealed.wait_until_durable = !group.stale.empty();
   if (snapshot_every_ > 0) {
     for (const std::string& project_id : group.touched) {
-      // A stale state is rebuilt from the log, not snapshotted.
-      if (group.stale.contains(project_id)) continue;
       auto it = states_.find(project_id);
-      if (it == states_.end()) continue;
+      if (it == states_.end()) continue;  // Dropped, to rebuild: not snapshotted.
       const uint64_t version = it->second->state.version();
       uint64_t& last = snapshot_versions_[project_id];
       if (version / snapshot_every_ == last / snapshot_every_) continue;
@@ -120,7 +151,6 @@ storage::SealedGroup ProjectRulesGuard::Seal() {
 
 void ProjectRulesGuard::Commit() {
   if (sealed_.empty()) return;
-  for (const std::string& project_id : sealed_.front().stale) states_.erase(project_id);
   sealed_.pop_front();
   EvictIfOverCap();
 }

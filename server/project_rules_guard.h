@@ -2,11 +2,12 @@
 // as its AppendGuard, so each append is checked against its project's current state
 // atomically with the write.
 //
-// It keeps each touched project's state (domain/project_projection.h) in memory, built
-// by replaying the project's stream on first use and then advanced event by event, so a
-// check costs O(events in the append), not O(stream length). A state is dropped (and
-// rebuilt on next use) when a group's write fails or when a retraction or correction
-// changes what earlier events mean. Sealing a group adds snapshots of the states that
+// It keeps each touched project's state (domain/project_projection.h) in memory, built on
+// first use from the project's latest snapshot and the events after it (or by replaying
+// its stream) and then advanced event by event, in place, so a check costs O(events in
+// the append), not O(stream length) or O(state size). A state is dropped (and rebuilt on
+// next use) when a group's write fails, when a retraction or correction changes what
+// earlier events mean, or when an append is refused after some of its events were applied. Sealing a group adds snapshots of the states that
 // passed a multiple of `snapshot_every` versions to the group's batch; readers of past
 // states start from them (project_reader.h).
 //
@@ -56,15 +57,17 @@ class ProjectRulesGuard final : public storage::AppendGuard {
 
   absl::StatusOr<CachedProject*> StateFor(const std::string& project_id,
                                           storage::StreamHistory& history);
+  // Builds a project's state from its latest snapshot and the events after it, or by
+  // replaying its stream; either way including appends admitted but not yet durable.
+  absl::Status Load(const std::string& project_id, storage::StreamHistory& history,
+                    CachedProject* out);
   // Drops least recently used states down to 90% of the cap, once it is exceeded; never
   // those with appends in groups not yet committed.
   void EvictIfOverCap();
 
-  // Projects with appends in one sealed group, and those of them whose state must be
-  // rebuilt once the group is durable (corrections).
+  // Projects with appends in one group.
   struct Group {
     std::vector<std::string> touched;
-    absl::flat_hash_set<std::string> stale;
   };
 
   const uint64_t snapshot_every_;

@@ -28,6 +28,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "storage/event_record.h"
+#include "storage/snapshot_store.h"
 
 namespace accord::storage {
 
@@ -35,11 +36,14 @@ namespace accord::storage {
 class StreamHistory {
  public:
   virtual ~StreamHistory() = default;
-  // Every durable event of the project, in version order (empty for a new project).
-  // Events of groups not yet committed are not included: a guard keeps its state for
-  // every project it admitted appends of until their group is committed.
-  virtual absl::Status ReadStream(const std::string& project_id,
+  // The project's events from `from_version` on, in version order, as the guard has
+  // admitted them: durable ones and those of groups still on their way to the disk
+  // (empty for a new project).
+  virtual absl::Status ReadStream(const std::string& project_id, uint64_t from_version,
                                   std::vector<EventRecord>* out) = 0;
+  // The project's latest durable snapshot (snapshot_store.h), if any.
+  virtual absl::StatusOr<std::optional<Snapshot>> LatestSnapshot(
+      const std::string& project_id) = 0;
   // The recorded event of the project with this id, if any (durable or in flight).
   virtual absl::StatusOr<std::optional<EventRecord>> FindEvent(const std::string& project_id,
                                                                const EventId& event_id) = 0;
@@ -54,10 +58,6 @@ struct SealedGroup {
     std::string bytes;  // As SnapshotStore::PutSnapshot takes them.
   };
   std::vector<Snapshot> snapshots;
-  // The guard cannot admit further appends on top of this group's (e.g. a correction
-  // changed what earlier events mean and its state must be rebuilt from the log): the
-  // writer waits until this group is durable and committed before admitting more.
-  bool wait_until_durable = false;
 };
 
 class AppendGuard {

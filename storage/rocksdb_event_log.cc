@@ -138,14 +138,31 @@ class RocksEventLog::History final : public StreamHistory {
  public:
   History(RocksEventLog* log, const GroupOverlay* current) : log_(log), current_(current) {}
 
-  absl::Status ReadStream(const std::string& project_id, std::vector<EventRecord>* out)
-      ABSL_NO_THREAD_SAFETY_ANALYSIS override {
+  absl::Status ReadStream(const std::string& project_id, uint64_t from_version,
+                          std::vector<EventRecord>* out) ABSL_NO_THREAD_SAFETY_ANALYSIS override {
     out->clear();
+    auto state = log_->LoadStream(project_id);
+    if (!state.ok()) return state.status();
+    const uint64_t first = std::max<uint64_t>(from_version, 1);
+    // What the database holds (at least everything durable), then what is on its way.
     ReadLimits limits;
     limits.max_count = std::numeric_limits<size_t>::max();
     limits.max_bytes = std::numeric_limits<size_t>::max();
-    absl::Status s = log_->ReadStreamLocked(project_id, 1, ReadDirection::kForwards, limits, out);
-    return absl::IsNotFound(s) ? absl::OkStatus() : s;
+    absl::Status s =
+        log_->ReadStreamLocked(project_id, first, ReadDirection::kForwards, limits, out);
+    if (!s.ok() && !absl::IsNotFound(s)) return s;
+    for (uint64_t v = out->empty() ? first : out->back().version + 1; v <= (*state)->version;
+         ++v) {
+      auto record = log_->ReadVersionForWriter(project_id, v, *current_);
+      if (!record.ok()) return record.status();
+      out->push_back(*std::move(record));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::optional<Snapshot>> LatestSnapshot(const std::string& project_id)
+      ABSL_NO_THREAD_SAFETY_ANALYSIS override {
+    return log_->FloorSnapshotLocked(project_id, std::numeric_limits<uint64_t>::max());
   }
 
   absl::StatusOr<std::optional<EventRecord>> FindEvent(const std::string& project_id,
@@ -314,11 +331,10 @@ void RocksEventLog::WriterLoop() {
     }
 
     std::unique_ptr<PreparedGroup> prepared;
-    bool wait_until_durable = false;
     {
       absl::MutexLock lock(&writer_mu_);
       ProcessOutcomes();
-      prepared = PrepareGroup(std::move(group), &wait_until_durable);
+      prepared = PrepareGroup(std::move(group));
     }
     {
       absl::MutexLock lock(&sync_mu_);
@@ -328,17 +344,6 @@ void RocksEventLog::WriterLoop() {
           },
           this));
       to_sync_.push_back(std::move(prepared));
-      if (wait_until_durable) {
-        sync_mu_.Await(absl::Condition(
-            +[](RocksEventLog* log) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-              return log->to_sync_.empty() && !log->syncing_;
-            },
-            this));
-      }
-    }
-    if (wait_until_durable) {
-      absl::MutexLock lock(&writer_mu_);
-      ProcessOutcomes();
     }
   }
   absl::MutexLock lock(&sync_mu_);
@@ -479,7 +484,7 @@ void RocksEventLog::CompletionLoop() {
 }
 
 std::unique_ptr<RocksEventLog::PreparedGroup> RocksEventLog::PrepareGroup(
-    std::vector<std::unique_ptr<PendingAppend>> appends, bool* wait_until_durable) {
+    std::vector<std::unique_ptr<PendingAppend>> appends) {
   auto prepared = std::make_unique<PreparedGroup>();
   prepared->epoch = writer_epoch_;
   auto overlay = std::make_shared<GroupOverlay>();
@@ -491,7 +496,6 @@ std::unique_ptr<RocksEventLog::PreparedGroup> RocksEventLog::PrepareGroup(
       prepared->batch.Put(snapshots_cf_, StreamKey(snapshot.project_id, snapshot.version),
                           EncodeSnapshotValue(snapshot.bytes));
     }
-    *wait_until_durable = sealed.wait_until_durable;
   }
   inflight_.push_back(std::move(overlay));
   return prepared;
@@ -919,6 +923,11 @@ absl::StatusOr<std::optional<Snapshot>> RocksEventLog::FloorSnapshot(std::string
                                                                       uint64_t max_version) {
   absl::ReaderMutexLock db_lock(&db_mu_);
   if (!db_) return absl::UnavailableError("event log is closed");
+  return FloorSnapshotLocked(project_id, max_version);
+}
+
+absl::StatusOr<std::optional<Snapshot>> RocksEventLog::FloorSnapshotLocked(
+    std::string_view project_id, uint64_t max_version) {
   const std::string prefix = StreamKeyPrefix(project_id);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), snapshots_cf_));
   it->SeekForPrev(StreamKey(project_id, max_version));

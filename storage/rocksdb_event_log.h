@@ -107,8 +107,7 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
   void SyncLoop();
   void CompletionLoop();
   // Writer: checks, sequences and encodes a group, including the guard's snapshots.
-  std::unique_ptr<PreparedGroup> PrepareGroup(std::vector<std::unique_ptr<PendingAppend>> appends,
-                                              bool* wait_until_durable)
+  std::unique_ptr<PreparedGroup> PrepareGroup(std::vector<std::unique_ptr<PendingAppend>> appends)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   void PrepareAppends(std::vector<std::unique_ptr<PendingAppend>>& group, GroupOverlay& overlay,
                       PreparedGroup& prepared) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
@@ -128,6 +127,9 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
   absl::StatusOr<EventRecord> ReadVersionForWriter(const std::string& project_id,
                                                    uint64_t version, const GroupOverlay& current)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  absl::StatusOr<std::optional<Snapshot>> FloorSnapshotLocked(std::string_view project_id,
+                                                              uint64_t max_version)
+      ABSL_SHARED_LOCKS_REQUIRED(db_mu_);
   absl::Status PutSnapshotLocked(std::string_view project_id, uint64_t version,
                                  std::string_view bytes) ABSL_SHARED_LOCKS_REQUIRED(db_mu_);
   absl::Status ReadStreamLocked(std::string_view project_id, uint64_t from_version,

@@ -143,6 +143,35 @@ TEST_F(ProjectRulesTest, ARefusedEventRefusesItsWholeAppend) {
   MustAppend("pm", {R"(task_planned { task_id: "T1" title: "ok" })"});  // T1 was not kept.
 }
 
+// The guard applies an append's events in place; refusing the k-th drops the state, which
+// is rebuilt from the latest snapshot and the events after it (snapshots every 2 here).
+TEST_F(ProjectRulesTest, StateRebuiltAfterAPartlyAppliedRefusalKeepsEveryEarlierEvent) {
+  InProcessServer server(absl::Milliseconds(200), /*snapshot_every=*/2);
+  auto append = [&](std::vector<std::string> payloads) {
+    std::vector<accord::v1::ProposedEvent> events;
+    for (const auto& p : payloads) events.push_back(EventOf(p));
+    return server.Client("pm").Append(AppendOf("acme", events));
+  };
+  ASSERT_TRUE(append({R"(project_created { name: "Shop" client_org: "Acme" })",
+                      R"(member_added { principal: "pm" role: MEMBER_ROLE_MANAGER party: PARTY_TEAM })",
+                      R"(task_planned { task_id: "T1" title: "one" })"})
+                  .ok());
+  ASSERT_TRUE(append({R"(task_planned { task_id: "T2" title: "two" })"}).ok());
+  // Refused at its third event, after T3 and T4 were applied to the cached state.
+  auto refused = append({R"(task_planned { task_id: "T3" title: "three" })",
+                         R"(task_planned { task_id: "T4" title: "four" })",
+                         R"(task_completed { task_id: "T9" })"});
+  EXPECT_TRUE(absl::IsFailedPrecondition(refused.status())) << refused.status();
+  // T3 and T4 are gone; T1 and T2 (one before the latest snapshot, one after) are kept.
+  EXPECT_TRUE(append({R"(task_planned { task_id: "T3" title: "three" })"}).ok());
+  EXPECT_TRUE(append({R"(task_planned { task_id: "T4" title: "four" })"}).ok());
+  for (const char* kept : {"T1", "T2"}) {
+    auto again = append({absl::StrCat(R"(task_planned { task_id: ")", kept, R"(" title: "x" })")});
+    EXPECT_TRUE(absl::IsFailedPrecondition(again.status())) << kept << ": " << again.status();
+  }
+  EXPECT_TRUE(append({R"(task_completed { task_id: "T2" })"}).ok());
+}
+
 TEST_F(ProjectRulesTest, ProjectCreatedOnlyFirst) {
   SetUpProject();
   ExpectRefused("pm", {R"(project_created { name: "again" client_org: "Acme" })"}, "project.created_first");
