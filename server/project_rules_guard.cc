@@ -80,6 +80,7 @@ absl::Status ProjectRulesGuard::Admit(const storage::AppendBatch& batch,
   domain::RuleContext context;
   context.actor = batch.actor.principal;
   context.path = "events";
+  context.project_index = index;
   context.event_type_of = [&](const std::string& id) -> std::optional<std::string> {
     auto event_id = storage::ParseEventId(id);
     if (!event_id) return std::nullopt;

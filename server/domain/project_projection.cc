@@ -94,6 +94,46 @@ struct ProjectIndex::Tables {
 };
 
 ProjectIndex::ProjectIndex() : tables_(std::make_unique<Tables>()) {}
+
+template <typename T>
+int PositionOf(const google::protobuf::RepeatedPtrField<T>& items,
+               const std::string& (T::*id_of)() const, const std::string& id,
+               ProjectIndex* index) {
+  const auto key_of = [id_of](const T& item) -> const std::string& { return (item.*id_of)(); };
+  if (index != nullptr) {
+    return std::get<projection_internal::Positions<T>>(index->tables().lists)
+        .Find(items, key_of, id);
+  }
+  for (int i = 0; i < items.size(); ++i) {
+    if (key_of(items.Get(i)) == id) return i;
+  }
+  return -1;
+}
+
+#define ACCORD_POSITION_OF(T)                                                            \
+  template int PositionOf<accord::v1::T>(const google::protobuf::RepeatedPtrField<accord::v1::T>&, \
+                                         const std::string& (accord::v1::T::*)() const,  \
+                                         const std::string&, ProjectIndex*);
+ACCORD_POSITION_OF(Goal)
+ACCORD_POSITION_OF(ScopeItem)
+ACCORD_POSITION_OF(Member)
+ACCORD_POSITION_OF(Milestone)
+ACCORD_POSITION_OF(Task)
+ACCORD_POSITION_OF(Risk)
+ACCORD_POSITION_OF(Issue)
+ACCORD_POSITION_OF(Change)
+ACCORD_POSITION_OF(Approval)
+ACCORD_POSITION_OF(Meeting)
+ACCORD_POSITION_OF(ActionItem)
+ACCORD_POSITION_OF(ClientAction)
+ACCORD_POSITION_OF(Deliverable)
+ACCORD_POSITION_OF(FeedbackItem)
+ACCORD_POSITION_OF(SurveyResult)
+ACCORD_POSITION_OF(Incentive)
+ACCORD_POSITION_OF(Document)
+ACCORD_POSITION_OF(Lesson)
+ACCORD_POSITION_OF(Resource)
+#undef ACCORD_POSITION_OF
 ProjectIndex::~ProjectIndex() = default;
 
 namespace {

@@ -52,6 +52,14 @@ class ProjectIndex {
   std::unique_ptr<Tables> tables_;
 };
 
+// The position in `items` (one of a state's lists) of the first item whose `id_of()` is
+// `id`, or -1: through `index` when given (it must be the index kept with that state),
+// else by scanning. Instantiated for every list type of ProjectState (project_projection.cc).
+template <typename T>
+int PositionOf(const google::protobuf::RepeatedPtrField<T>& items,
+               const std::string& (T::*id_of)() const, const std::string& id,
+               ProjectIndex* index);
+
 // ApplyEvent(event, state), finding items through `index` (see ProjectIndex). Byte for
 // byte the same result.
 void ApplyEvent(const accord::v1::RecordedEvent& event, accord::v1::ProjectState* state,

@@ -19,18 +19,18 @@ absl::Status Broken(const RuleContext& ctx, std::string_view rule, const std::st
       absl::StrCat(where, ": rule ", std::string(rule), ": ", what));
 }
 
-// Finds the item of `items` whose `id_of(item)` equals `id`, or nullptr.
-template <typename Items, typename IdOf>
-auto Find(const Items& items, const std::string& id, IdOf id_of)
-    -> decltype(&*items.begin()) {
-  for (const auto& item : items) {
-    if (id_of(item) == id) return &item;
-  }
-  return nullptr;
+// The first item of `items` whose id (read by `id_of`) is `id`, or nullptr; through the
+// project's index when the caller keeps one (RuleContext::project_index), so a check costs
+// the same however many items the state holds.
+template <typename T>
+const T* Find(const google::protobuf::RepeatedPtrField<T>& items, const std::string& id,
+              const std::string& (T::*id_of)() const, ProjectIndex* ix) {
+  const int position = PositionOf(items, id_of, id, ix);
+  return position < 0 ? nullptr : &items.Get(position);
 }
 
-const v1::Member* ActiveMember(const ProjectState& s, const std::string& principal) {
-  const v1::Member* m = Find(s.members(), principal, [](const v1::Member& m) { return m.principal(); });
+const v1::Member* ActiveMember(const ProjectState& s, ProjectIndex* ix, const std::string& principal) {
+  const v1::Member* m = Find(s.members(), principal, &v1::Member::principal, ix);
   return m != nullptr && !m->removed() ? m : nullptr;
 }
 
@@ -39,33 +39,33 @@ bool IsClientSide(const v1::Member& m) {
          m.role() == v1::MEMBER_ROLE_CLIENT_SPONSOR;
 }
 
-#define ID_OF(Type, field) [](const v1::Type& x) -> const std::string& { return x.field(); }
+#define ID_OF(Type, field) &v1::Type::field, ix
 
-const v1::Change* FindChange(const ProjectState& s, const std::string& id) {
+const v1::Change* FindChange(const ProjectState& s, ProjectIndex* ix, const std::string& id) {
   return Find(s.changes(), id, ID_OF(Change, change_id));
 }
-const v1::Approval* FindApproval(const ProjectState& s, const std::string& id) {
+const v1::Approval* FindApproval(const ProjectState& s, ProjectIndex* ix, const std::string& id) {
   return Find(s.approvals(), id, ID_OF(Approval, approval_id));
 }
-const v1::Deliverable* FindDeliverable(const ProjectState& s, const std::string& id) {
+const v1::Deliverable* FindDeliverable(const ProjectState& s, ProjectIndex* ix, const std::string& id) {
   return Find(s.deliverables(), id, ID_OF(Deliverable, deliverable_id));
 }
-const v1::Milestone* FindMilestone(const ProjectState& s, const std::string& id) {
+const v1::Milestone* FindMilestone(const ProjectState& s, ProjectIndex* ix, const std::string& id) {
   return Find(s.milestones(), id, ID_OF(Milestone, milestone_id));
 }
-const v1::Task* FindTask(const ProjectState& s, const std::string& id) {
+const v1::Task* FindTask(const ProjectState& s, ProjectIndex* ix, const std::string& id) {
   return Find(s.tasks(), id, ID_OF(Task, task_id));
 }
-const v1::Risk* FindRisk(const ProjectState& s, const std::string& id) {
+const v1::Risk* FindRisk(const ProjectState& s, ProjectIndex* ix, const std::string& id) {
   return Find(s.risks(), id, ID_OF(Risk, risk_id));
 }
-const v1::Issue* FindIssue(const ProjectState& s, const std::string& id) {
+const v1::Issue* FindIssue(const ProjectState& s, ProjectIndex* ix, const std::string& id) {
   return Find(s.issues(), id, ID_OF(Issue, issue_id));
 }
-const v1::ClientAction* FindClientAction(const ProjectState& s, const std::string& id) {
+const v1::ClientAction* FindClientAction(const ProjectState& s, ProjectIndex* ix, const std::string& id) {
   return Find(s.client_actions(), id, ID_OF(ClientAction, action_id));
 }
-const v1::ActionItem* FindActionItem(const ProjectState& s, const std::string& id) {
+const v1::ActionItem* FindActionItem(const ProjectState& s, ProjectIndex* ix, const std::string& id) {
   return Find(s.action_items(), id, ID_OF(ActionItem, action_item_id));
 }
 
@@ -87,18 +87,19 @@ absl::Status MustExist(const RuleContext& ctx, bool exists, std::string_view kin
 
 std::string Name(v1::ChangeStatus s) { return v1::ChangeStatus_Name(s); }
 
-bool ItemExists(const ProjectState& s, const std::string& id) {
-  return FindTask(s, id) || FindMilestone(s, id) || FindDeliverable(s, id) || FindChange(s, id) ||
-         FindRisk(s, id) || FindIssue(s, id) || FindApproval(s, id) || FindClientAction(s, id) ||
-         FindActionItem(s, id) ||
+bool ItemExists(const ProjectState& s, ProjectIndex* ix, const std::string& id) {
+  return FindTask(s, ix, id) || FindMilestone(s, ix, id) || FindDeliverable(s, ix, id) || FindChange(s, ix, id) ||
+         FindRisk(s, ix, id) || FindIssue(s, ix, id) || FindApproval(s, ix, id) || FindClientAction(s, ix, id) ||
+         FindActionItem(s, ix, id) ||
          Find(s.charter().goals(), id, ID_OF(Goal, goal_id)) ||
          Find(s.charter().scope(), id, ID_OF(ScopeItem, scope_item_id));
 }
 
 absl::Status CheckChange(const ProjectState& s, const EventPayload& e, const RuleContext& ctx) {
+  ProjectIndex* const ix = ctx.project_index;
   auto status_is = [&](const std::string& id, std::string_view rule, std::string_view verb,
                        std::initializer_list<v1::ChangeStatus> allowed) -> absl::Status {
-    const v1::Change* c = FindChange(s, id);
+    const v1::Change* c = FindChange(s, ix, id);
     if (absl::Status st = MustExist(ctx, c != nullptr, "change", id); !st.ok()) return st;
     if (std::find(allowed.begin(), allowed.end(), c->status()) != allowed.end()) {
       return absl::OkStatus();
@@ -110,7 +111,7 @@ absl::Status CheckChange(const ProjectState& s, const EventPayload& e, const Rul
   auto decided_by = [&](const std::string& change_id, const std::string& approval_id,
                         v1::ApprovalOutcome want) -> absl::Status {
     if (approval_id.empty()) return absl::OkStatus();
-    const v1::Approval* a = FindApproval(s, approval_id);
+    const v1::Approval* a = FindApproval(s, ix, approval_id);
     if (absl::Status st = MustExist(ctx, a != nullptr, "approval", approval_id); !st.ok()) return st;
     if (a->subject() != v1::APPROVAL_SUBJECT_CHANGE || a->subject_id() != change_id) {
       return Broken(ctx, "change.decided_by_its_approval",
@@ -127,7 +128,7 @@ absl::Status CheckChange(const ProjectState& s, const EventPayload& e, const Rul
   using C = v1::ChangeStatus;
   switch (e.event_case()) {
     case EventPayload::kChangeRequested:
-      return MustBeNew(ctx, FindChange(s, e.change_requested().change_id()), "change",
+      return MustBeNew(ctx, FindChange(s, ix, e.change_requested().change_id()), "change",
                        e.change_requested().change_id());
     case EventPayload::kChangeAssessed:
       return status_is(e.change_assessed().change_id(), "change.assess_while_open",
@@ -166,15 +167,16 @@ absl::Status CheckChange(const ProjectState& s, const EventPayload& e, const Rul
 }
 
 absl::Status CheckApproval(const ProjectState& s, const EventPayload& e, const RuleContext& ctx) {
+  ProjectIndex* const ix = ctx.project_index;
   switch (e.event_case()) {
     case EventPayload::kApprovalRequested: {
       const auto& r = e.approval_requested();
-      if (auto st = MustBeNew(ctx, FindApproval(s, r.approval_id()), "approval", r.approval_id());
+      if (auto st = MustBeNew(ctx, FindApproval(s, ix, r.approval_id()), "approval", r.approval_id());
           !st.ok()) {
         return st;
       }
       for (const std::string& approver : r.approvers()) {
-        if (ActiveMember(s, approver) == nullptr) {
+        if (ActiveMember(s, ix, approver) == nullptr) {
           return Broken(ctx, "approval.approvers_are_members",
                         absl::StrCat("approver ", approver, " of approval ", r.approval_id(),
                                      " is not a member of this project"));
@@ -182,18 +184,18 @@ absl::Status CheckApproval(const ProjectState& s, const EventPayload& e, const R
       }
       switch (r.subject()) {
         case v1::APPROVAL_SUBJECT_CHANGE:
-          return MustExist(ctx, FindChange(s, r.subject_id()), "change", r.subject_id());
+          return MustExist(ctx, FindChange(s, ix, r.subject_id()), "change", r.subject_id());
         case v1::APPROVAL_SUBJECT_DELIVERABLE:
-          return MustExist(ctx, FindDeliverable(s, r.subject_id()), "deliverable", r.subject_id());
+          return MustExist(ctx, FindDeliverable(s, ix, r.subject_id()), "deliverable", r.subject_id());
         case v1::APPROVAL_SUBJECT_MILESTONE:
-          return MustExist(ctx, FindMilestone(s, r.subject_id()), "milestone", r.subject_id());
+          return MustExist(ctx, FindMilestone(s, ix, r.subject_id()), "milestone", r.subject_id());
         default:
           return absl::OkStatus();
       }
     }
     case EventPayload::kApprovalDecided: {
       const auto& d = e.approval_decided();
-      const v1::Approval* a = FindApproval(s, d.approval_id());
+      const v1::Approval* a = FindApproval(s, ix, d.approval_id());
       if (auto st = MustExist(ctx, a, "approval", d.approval_id()); !st.ok()) return st;
       if (std::find(a->approvers().begin(), a->approvers().end(), d.approver()) ==
           a->approvers().end()) {
@@ -223,7 +225,7 @@ absl::Status CheckApproval(const ProjectState& s, const EventPayload& e, const R
     }
     case EventPayload::kApprovalCompleted: {
       const auto& c = e.approval_completed();
-      const v1::Approval* a = FindApproval(s, c.approval_id());
+      const v1::Approval* a = FindApproval(s, ix, c.approval_id());
       if (auto st = MustExist(ctx, a, "approval", c.approval_id()); !st.ok()) return st;
       if (a->completed()) {
         return Broken(ctx, "approval.complete_once",
@@ -245,14 +247,15 @@ absl::Status CheckApproval(const ProjectState& s, const EventPayload& e, const R
 
 absl::Status CheckDeliverable(const ProjectState& s, const EventPayload& e,
                               const RuleContext& ctx) {
+  ProjectIndex* const ix = ctx.project_index;
   using D = v1::DeliverableStatus;
   auto client_decider = [&](const std::string& who, std::string_view rule) -> absl::Status {
-    const v1::Member* m = ActiveMember(s, who);
+    const v1::Member* m = ActiveMember(s, ix, who);
     if (m != nullptr && IsClientSide(*m)) return absl::OkStatus();
     return Broken(ctx, rule, absl::StrCat(who, " is not a client-side member of this project"));
   };
   auto after_submission = [&](const std::string& id, std::string_view verb) -> absl::Status {
-    const v1::Deliverable* d = FindDeliverable(s, id);
+    const v1::Deliverable* d = FindDeliverable(s, ix, id);
     if (auto st = MustExist(ctx, d, "deliverable", id); !st.ok()) return st;
     if (d->status() == D::DELIVERABLE_STATUS_SUBMITTED || d->status() == D::DELIVERABLE_STATUS_REVIEWED) {
       return absl::OkStatus();
@@ -263,7 +266,7 @@ absl::Status CheckDeliverable(const ProjectState& s, const EventPayload& e,
   };
   switch (e.event_case()) {
     case EventPayload::kDeliverableSubmitted: {
-      const v1::Deliverable* d = FindDeliverable(s, e.deliverable_submitted().deliverable_id());
+      const v1::Deliverable* d = FindDeliverable(s, ix, e.deliverable_submitted().deliverable_id());
       if (d != nullptr && d->status() == D::DELIVERABLE_STATUS_ACCEPTED) {
         return Broken(ctx, "deliverable.accepted_is_final",
                       absl::StrCat("deliverable ", d->deliverable_id(), " was already accepted"));
@@ -289,8 +292,9 @@ absl::Status CheckDeliverable(const ProjectState& s, const EventPayload& e,
 
 absl::Status CheckPlanAndRegisters(const ProjectState& s, const EventPayload& e,
                                    const RuleContext& ctx) {
+  ProjectIndex* const ix = ctx.project_index;
   auto open_client_action = [&](const std::string& id) -> absl::Status {
-    const v1::ClientAction* a = FindClientAction(s, id);
+    const v1::ClientAction* a = FindClientAction(s, ix, id);
     if (auto st = MustExist(ctx, a, "client action", id); !st.ok()) return st;
     if (a->status() == v1::CLIENT_ACTION_STATUS_DONE) {
       return Broken(ctx, "client_action.open",
@@ -299,7 +303,7 @@ absl::Status CheckPlanAndRegisters(const ProjectState& s, const EventPayload& e,
     return absl::OkStatus();
   };
   auto open_task = [&](const std::string& id) -> absl::Status {
-    const v1::Task* t = FindTask(s, id);
+    const v1::Task* t = FindTask(s, ix, id);
     if (auto st = MustExist(ctx, t, "task", id); !st.ok()) return st;
     if (t->status() == v1::TASK_STATUS_DONE) {
       return Broken(ctx, "task.open", absl::StrCat("task ", id, " is already done"));
@@ -307,7 +311,7 @@ absl::Status CheckPlanAndRegisters(const ProjectState& s, const EventPayload& e,
     return absl::OkStatus();
   };
   auto planned_milestone = [&](const std::string& id, std::string_view verb) -> absl::Status {
-    const v1::Milestone* m = FindMilestone(s, id);
+    const v1::Milestone* m = FindMilestone(s, ix, id);
     if (auto st = MustExist(ctx, m, "milestone", id); !st.ok()) return st;
     if (m->status() == v1::MILESTONE_STATUS_REACHED) {
       return Broken(ctx, "milestone.reached_is_final",
@@ -317,7 +321,7 @@ absl::Status CheckPlanAndRegisters(const ProjectState& s, const EventPayload& e,
     return absl::OkStatus();
   };
   auto open_risk = [&](const std::string& id) -> absl::Status {
-    const v1::Risk* r = FindRisk(s, id);
+    const v1::Risk* r = FindRisk(s, ix, id);
     if (auto st = MustExist(ctx, r, "risk", id); !st.ok()) return st;
     if (r->status() == v1::RISK_STATUS_CLOSED) {
       return Broken(ctx, "risk.open", absl::StrCat("risk ", id, " is closed"));
@@ -325,7 +329,7 @@ absl::Status CheckPlanAndRegisters(const ProjectState& s, const EventPayload& e,
     return absl::OkStatus();
   };
   auto member = [&](const std::string& principal, std::string_view rule) -> absl::Status {
-    if (ActiveMember(s, principal) != nullptr) return absl::OkStatus();
+    if (ActiveMember(s, ix, principal) != nullptr) return absl::OkStatus();
     return Broken(ctx, rule, absl::StrCat(principal, " is not a member of this project"));
   };
 
@@ -349,13 +353,13 @@ absl::Status CheckPlanAndRegisters(const ProjectState& s, const EventPayload& e,
     }
     case EventPayload::kCharterConfirmed: {
       const auto& c = e.charter_confirmed();
-      const v1::Member* m = ActiveMember(s, c.confirmed_by());
+      const v1::Member* m = ActiveMember(s, ix, c.confirmed_by());
       if (m == nullptr || !IsClientSide(*m)) {
         return Broken(ctx, "charter.confirmed_by_client",
                       absl::StrCat(c.confirmed_by(), " is not a client-side member of this project"));
       }
       if (!c.approval_id().empty()) {
-        const v1::Approval* a = FindApproval(s, c.approval_id());
+        const v1::Approval* a = FindApproval(s, ix, c.approval_id());
         if (auto st = MustExist(ctx, a, "approval", c.approval_id()); !st.ok()) return st;
         if (a->outcome() != v1::APPROVAL_OUTCOME_APPROVED) {
           return Broken(ctx, "charter.approved_first",
@@ -365,7 +369,7 @@ absl::Status CheckPlanAndRegisters(const ProjectState& s, const EventPayload& e,
       return absl::OkStatus();
     }
     case EventPayload::kMemberAdded:
-      if (ActiveMember(s, e.member_added().principal()) != nullptr) {
+      if (ActiveMember(s, ix, e.member_added().principal()) != nullptr) {
         return Broken(ctx, "member.unique",
                       absl::StrCat(e.member_added().principal(), " is already a member"));
       }
@@ -375,7 +379,7 @@ absl::Status CheckPlanAndRegisters(const ProjectState& s, const EventPayload& e,
     case EventPayload::kMemberRemoved:
       return member(e.member_removed().principal(), "member.exists");
     case EventPayload::kMilestonePlanned:
-      return MustBeNew(ctx, FindMilestone(s, e.milestone_planned().milestone_id()), "milestone",
+      return MustBeNew(ctx, FindMilestone(s, ix, e.milestone_planned().milestone_id()), "milestone",
                        e.milestone_planned().milestone_id());
     case EventPayload::kMilestoneRescheduled:
       return planned_milestone(e.milestone_rescheduled().milestone_id(), "rescheduled");
@@ -385,11 +389,11 @@ absl::Status CheckPlanAndRegisters(const ProjectState& s, const EventPayload& e,
       return planned_milestone(e.milestone_missed().milestone_id(), "missed");
     case EventPayload::kTaskPlanned: {
       const auto& t = e.task_planned();
-      if (auto st = MustBeNew(ctx, FindTask(s, t.task_id()), "task", t.task_id()); !st.ok()) return st;
+      if (auto st = MustBeNew(ctx, FindTask(s, ix, t.task_id()), "task", t.task_id()); !st.ok()) return st;
       for (const std::string& dep : t.depends_on()) {
-        if (auto st = MustExist(ctx, FindTask(s, dep), "task", dep); !st.ok()) return st;
+        if (auto st = MustExist(ctx, FindTask(s, ix, dep), "task", dep); !st.ok()) return st;
       }
-      return MustExist(ctx, FindMilestone(s, t.milestone_id()), "milestone", t.milestone_id(), true);
+      return MustExist(ctx, FindMilestone(s, ix, t.milestone_id()), "milestone", t.milestone_id(), true);
     }
     case EventPayload::kTaskProgressReported:
       return open_task(e.task_progress_reported().task_id());
@@ -399,12 +403,12 @@ absl::Status CheckPlanAndRegisters(const ProjectState& s, const EventPayload& e,
       return open_task(e.task_blocked().task_id());
     case EventPayload::kResponsibilityAssigned: {
       const auto& r = e.responsibility_assigned();
-      if (auto st = MustExist(ctx, ItemExists(s, r.item_id()), "item", r.item_id()); !st.ok()) return st;
+      if (auto st = MustExist(ctx, ItemExists(s, ix, r.item_id()), "item", r.item_id()); !st.ok()) return st;
       return member(r.principal(), "responsibility.assigned_to_member");
     }
     case EventPayload::kActionItemAssigned: {
       const auto& a = e.action_item_assigned();
-      if (auto st = MustBeNew(ctx, FindActionItem(s, a.action_item_id()), "action item", a.action_item_id());
+      if (auto st = MustBeNew(ctx, FindActionItem(s, ix, a.action_item_id()), "action item", a.action_item_id());
           !st.ok()) {
         return st;
       }
@@ -412,7 +416,7 @@ absl::Status CheckPlanAndRegisters(const ProjectState& s, const EventPayload& e,
                        a.meeting_id(), true);
     }
     case EventPayload::kActionItemCompleted: {
-      const v1::ActionItem* a = FindActionItem(s, e.action_item_completed().action_item_id());
+      const v1::ActionItem* a = FindActionItem(s, ix, e.action_item_completed().action_item_id());
       if (auto st = MustExist(ctx, a, "action item", e.action_item_completed().action_item_id()); !st.ok()) {
         return st;
       }
@@ -423,7 +427,7 @@ absl::Status CheckPlanAndRegisters(const ProjectState& s, const EventPayload& e,
       return absl::OkStatus();
     }
     case EventPayload::kRiskIdentified:
-      return MustBeNew(ctx, FindRisk(s, e.risk_identified().risk_id()), "risk",
+      return MustBeNew(ctx, FindRisk(s, ix, e.risk_identified().risk_id()), "risk",
                        e.risk_identified().risk_id());
     case EventPayload::kRiskAssessed:
       return open_risk(e.risk_assessed().risk_id());
@@ -435,11 +439,11 @@ absl::Status CheckPlanAndRegisters(const ProjectState& s, const EventPayload& e,
       return open_risk(e.risk_closed().risk_id());
     case EventPayload::kIssueRaised: {
       const auto& i = e.issue_raised();
-      if (auto st = MustBeNew(ctx, FindIssue(s, i.issue_id()), "issue", i.issue_id()); !st.ok()) return st;
-      return MustExist(ctx, FindRisk(s, i.risk_id()), "risk", i.risk_id(), true);
+      if (auto st = MustBeNew(ctx, FindIssue(s, ix, i.issue_id()), "issue", i.issue_id()); !st.ok()) return st;
+      return MustExist(ctx, FindRisk(s, ix, i.risk_id()), "risk", i.risk_id(), true);
     }
     case EventPayload::kIssueResolved: {
-      const v1::Issue* i = FindIssue(s, e.issue_resolved().issue_id());
+      const v1::Issue* i = FindIssue(s, ix, e.issue_resolved().issue_id());
       if (auto st = MustExist(ctx, i, "issue", e.issue_resolved().issue_id()); !st.ok()) return st;
       if (i->resolved()) {
         return Broken(ctx, "issue.open", absl::StrCat("issue ", i->issue_id(), " is already resolved"));
@@ -447,7 +451,7 @@ absl::Status CheckPlanAndRegisters(const ProjectState& s, const EventPayload& e,
       return absl::OkStatus();
     }
     case EventPayload::kClientActionRequested:
-      return MustBeNew(ctx, FindClientAction(s, e.client_action_requested().action_id()),
+      return MustBeNew(ctx, FindClientAction(s, ix, e.client_action_requested().action_id()),
                        "client action", e.client_action_requested().action_id());
     case EventPayload::kClientReminderSent:
       return open_client_action(e.client_reminder_sent().action_id());
@@ -470,7 +474,7 @@ absl::Status CheckPlanAndRegisters(const ProjectState& s, const EventPayload& e,
           !st.ok()) {
         return st;
       }
-      return MustExist(ctx, FindMilestone(s, i.milestone_id()), "milestone", i.milestone_id(), true);
+      return MustExist(ctx, FindMilestone(s, ix, i.milestone_id()), "milestone", i.milestone_id(), true);
     }
     case EventPayload::kIncentiveEarned: {
       const auto* i = Find(s.incentives(), e.incentive_earned().incentive_id(),

@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "accord/v1/events.pb.h"
 #include "accord/v1/projects.pb.h"
+#include "server/domain/project_projection.h"
 
 namespace accord::domain {
 
@@ -29,6 +30,9 @@ struct RuleContext {
   // The event type of an earlier event of this project by id, or nullopt when the project
   // has no such event (for retractions and corrections).
   std::function<std::optional<std::string>(const std::string& event_id)> event_type_of;
+  // The index kept with the state (project_projection.h), when the caller keeps one:
+  // lookups go through it instead of scanning the state's lists.
+  ProjectIndex* project_index = nullptr;
 };
 
 // OK when `event` may follow `state`; FAILED_PRECONDITION otherwise.
