@@ -83,26 +83,29 @@ absl::StatusOr<bool> ApplyProjectEvents(storage::EventLog& log, const std::strin
 }
 
 // Starts from the latest snapshot at or before the wanted version and applies the events
-// after it. nullopt when a snapshot cannot be used (none, another projection version, or
-// a retraction/correction after it, which needs a full replay).
-absl::StatusOr<std::optional<accord::v1::ProjectState>> StateFromSnapshot(
-    storage::EventLog& log, const std::string& project_id, uint64_t version,
-    const domain::ReplayOptions& options) {
+// after it, into `*state`. False when a snapshot cannot be used (none, another projection
+// version, or a retraction/correction after it, which needs a full replay); `*state` is
+// then unspecified.
+absl::StatusOr<bool> StateFromSnapshot(storage::EventLog& log, const std::string& project_id,
+                                       uint64_t version, const domain::ReplayOptions& options,
+                                       accord::v1::ProjectState* state) {
   auto snapshot = log.snapshots().FloorSnapshot(project_id, version);
   if (!snapshot.ok()) return snapshot.status();
-  if (!snapshot->has_value()) return std::nullopt;
-  std::optional<accord::v1::ProjectState> state = DecodeSnapshot((*snapshot)->bytes);
-  if (!state.has_value() || state->version() != (*snapshot)->version) return std::nullopt;
+  if (!snapshot->has_value()) return false;
+  if (!DecodeSnapshotInto((*snapshot)->bytes, state) ||
+      state->version() != (*snapshot)->version) {
+    return false;
+  }
   domain::ReplayOptions tail;
   tail.up_to_version = version;
   domain::ProjectIndex index;  // Finds items by id without scanning the state's lists.
   uint64_t applied = 0;
   auto incremental =
-      ApplyProjectEvents(log, project_id, tail, state->version() + 1, &*state, &index, &applied);
+      ApplyProjectEvents(log, project_id, tail, state->version() + 1, state, &index, &applied);
   if (!incremental.ok()) return incremental.status();
-  if (!*incremental) return std::nullopt;
-  if (options.now.has_value()) domain::ComputeAsOf(*options.now, &*state);
-  return state;
+  if (!*incremental) return false;
+  if (options.now.has_value()) domain::ComputeAsOf(*options.now, state);
+  return true;
 }
 
 }  // namespace
@@ -110,6 +113,14 @@ absl::StatusOr<std::optional<accord::v1::ProjectState>> StateFromSnapshot(
 absl::StatusOr<accord::v1::ProjectState> ReadProjectState(storage::EventLog& log,
                                                           const std::string& project_id,
                                                           const domain::ReplayOptions& options) {
+  accord::v1::ProjectState state;
+  if (absl::Status s = ReadProjectStateInto(log, project_id, options, &state); !s.ok()) return s;
+  return state;
+}
+
+absl::Status ReadProjectStateInto(storage::EventLog& log, const std::string& project_id,
+                                  const domain::ReplayOptions& options,
+                                  accord::v1::ProjectState* out) {
   // Snapshots serve version-bounded reads (now, or as of a version); a time bound replays.
   if (!options.recorded_up_to.has_value()) {
     auto current = log.StreamVersion(project_id);
@@ -123,14 +134,18 @@ absl::StatusOr<accord::v1::ProjectState> ReadProjectState(storage::EventLog& log
                                                 "'s current version ", *current));
     }
     const uint64_t version = options.up_to_version != 0 ? options.up_to_version : *current;
-    auto from_snapshot = StateFromSnapshot(log, project_id, version, options);
+    auto from_snapshot = StateFromSnapshot(log, project_id, version, options, out);
     if (!from_snapshot.ok()) return from_snapshot.status();
-    if (from_snapshot->has_value()) {
-      (*from_snapshot)->set_project_id(project_id);
-      return **std::move(from_snapshot);
+    if (*from_snapshot) {
+      out->set_project_id(project_id);
+      return absl::OkStatus();
     }
+    out->Clear();
   }
-  return ReplayProjectFromLog(log, project_id, options);
+  auto state = ReplayProjectFromLog(log, project_id, options);
+  if (!state.ok()) return state.status();
+  *out = *std::move(state);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<accord::v1::ProjectState> ReplayProjectFromLog(storage::EventLog& log,

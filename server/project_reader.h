@@ -34,6 +34,11 @@ absl::StatusOr<accord::v1::ProjectState> ReplayProjectFromLog(
 absl::StatusOr<accord::v1::ProjectState> ReadProjectState(storage::EventLog& log,
                                                           const std::string& project_id,
                                                           const domain::ReplayOptions& options);
+// The same into `*out`, which may live on an arena (a snapshot is then parsed straight
+// onto it: large states cost far fewer allocations). `*out` must be empty.
+absl::Status ReadProjectStateInto(storage::EventLog& log, const std::string& project_id,
+                                  const domain::ReplayOptions& options,
+                                  accord::v1::ProjectState* out);
 
 }  // namespace accord::server
 

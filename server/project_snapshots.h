@@ -19,6 +19,9 @@ std::string EncodeSnapshot(const accord::v1::ProjectState& state);
 
 // nullopt for another projection version or unreadable bytes.
 std::optional<accord::v1::ProjectState> DecodeSnapshot(std::string_view bytes);
+// The same into `*out` (which may live on an arena); false, with `*out` unspecified, where
+// DecodeSnapshot gives nullopt.
+bool DecodeSnapshotInto(std::string_view bytes, accord::v1::ProjectState* out);
 
 }  // namespace accord::server
 

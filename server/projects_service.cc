@@ -187,13 +187,11 @@ grpc::ServerUnaryReactor* ProjectsService::GetProject(grpc::CallbackServerContex
   options.now = request->has_now() ? absl::FromUnixSeconds(request->now().seconds()) +
                                          absl::Nanoseconds(request->now().nanos())
                                    : absl::Now();
-  auto state = ReadProjectState(*log_, request->project_id(), options);
-  if (!state.ok()) {
-    reactor->Finish(ToGrpcStatus(state.status()));
-    return reactor;
-  }
-  *response->mutable_state() = *std::move(state);
-  reactor->Finish(grpc::Status::OK);
+  // The response lives on an arena (get_project_allocator_): a snapshot is parsed straight
+  // into it, without a copy of the state.
+  absl::Status status =
+      ReadProjectStateInto(*log_, request->project_id(), options, response->mutable_state());
+  reactor->Finish(ToGrpcStatus(status));
   return reactor;
 }
 

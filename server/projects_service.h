@@ -9,13 +9,16 @@
 #define ACCORD_SERVER_PROJECTS_SERVICE_H_
 
 #include "accord/v1/projects.grpc.pb.h"
+#include "server/arena_message_allocator.h"
 #include "storage/event_log.h"
 
 namespace accord::server {
 
 class ProjectsService final : public accord::v1::Projects::CallbackService {
  public:
-  explicit ProjectsService(storage::EventLog* log) : log_(log) {}
+  explicit ProjectsService(storage::EventLog* log) : log_(log) {
+    SetMessageAllocatorFor_GetProject(&get_project_allocator_);
+  }
 
   grpc::ServerUnaryReactor* GetProject(grpc::CallbackServerContext* context,
                                        const accord::v1::GetProjectRequest* request,
@@ -39,6 +42,8 @@ class ProjectsService final : public accord::v1::Projects::CallbackService {
 
  private:
   storage::EventLog* const log_;
+  ArenaMessageAllocator<accord::v1::GetProjectRequest, accord::v1::GetProjectResponse>
+      get_project_allocator_;
 };
 
 }  // namespace accord::server
