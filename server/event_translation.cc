@@ -153,7 +153,7 @@ void ToRecordedEnvelope(const storage::EventRecord& r, accord::v1::RecordedEvent
   out->set_project_id(r.project_id);
   out->set_version(r.version);
   out->set_position(r.position);
-  out->set_event_id(storage::FormatEventId(r.event_id));
+  storage::FormatEventIdTo(r.event_id, out->mutable_event_id());
   out->set_event_type(r.event_type);
   out->mutable_occurred_at()->set_seconds(r.occurred_at.seconds);
   out->mutable_occurred_at()->set_nanos(r.occurred_at.nanos);
@@ -171,14 +171,18 @@ void ToRecordedEnvelope(const storage::EventRecord& r, accord::v1::RecordedEvent
   out->set_schema_version(r.schema_version);
 }
 
-absl::Status ToRecordedEvent(const storage::EventRecord& r, accord::v1::RecordedEvent* out) {
-  ToRecordedEnvelope(r, out);
-  if (!out->mutable_payload()->ParseFromString(r.payload)) {
+absl::Status ParseStoredPayload(const storage::EventRecord& r, accord::v1::EventPayload* out) {
+  if (!out->ParseFromString(r.payload)) {
     return absl::DataLossError(absl::StrCat("payload at position ", r.position,
                                             " does not parse"));
   }
   // Readers see every event in the current schema; the stored bytes stay as written.
-  return domain::Upcast(r.schema_version, out->mutable_payload());
+  return domain::Upcast(r.schema_version, out);
+}
+
+absl::Status ToRecordedEvent(const storage::EventRecord& r, accord::v1::RecordedEvent* out) {
+  ToRecordedEnvelope(r, out);
+  return ParseStoredPayload(r, out->mutable_payload());
 }
 
 }  // namespace accord::server

@@ -38,6 +38,11 @@ void ToRecordedEnvelope(const storage::EventRecord& record, accord::v1::Recorded
 absl::Status ToRecordedEvent(const storage::EventRecord& record,
                              accord::v1::RecordedEvent* out);
 
+// Only the payload: parsed from the record's stored bytes into `*out` (which may live on
+// an arena) and upcast. DATA_LOSS if it does not parse.
+absl::Status ParseStoredPayload(const storage::EventRecord& record,
+                                accord::v1::EventPayload* out);
+
 }  // namespace accord::server
 
 #endif  // ACCORD_SERVER_EVENT_TRANSLATION_H_

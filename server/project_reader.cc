@@ -53,6 +53,7 @@ absl::StatusOr<bool> ApplyProjectEvents(storage::EventLog& log, const std::strin
   std::vector<storage::EventRecord> page;
   storage::ReadLimits limits;
   limits.max_count = 1024;
+  accord::v1::RecordedEvent event;
   google::protobuf::ArenaOptions arena_options;
   arena_options.start_block_size = 64 << 10;
   arena_options.max_block_size = 1 << 20;
@@ -62,7 +63,7 @@ absl::StatusOr<bool> ApplyProjectEvents(storage::EventLog& log, const std::strin
         log.ReadStream(project_id, next, storage::ReadDirection::kForwards, limits, &page);
     if (!s.ok()) return s;
     if (page.empty()) break;
-    google::protobuf::Arena arena(arena_options);
+    google::protobuf::Arena arena(arena_options);  // The page's payloads.
     for (const storage::EventRecord& r : page) {
       if (options.up_to_version != 0 && r.version > options.up_to_version) return true;
       // recorded_at never decreases along the log, so the first later event ends it.
@@ -71,10 +72,17 @@ absl::StatusOr<bool> ApplyProjectEvents(storage::EventLog& log, const std::strin
               *options.recorded_up_to) {
         return true;
       }
-      auto* event = google::protobuf::Arena::CreateMessage<accord::v1::RecordedEvent>(&arena);
-      if (absl::Status c = ToRecordedEvent(r, event); !c.ok()) return c;
-      if (domain::NeedsReplay(*event)) return false;
-      domain::ApplyEvent(*event, state, index);
+      // One envelope message for all events (its strings keep their buffers), each
+      // payload parsed onto the page's arena and lent to it for the apply.
+      event.Clear();
+      ToRecordedEnvelope(r, &event);
+      auto* payload = google::protobuf::Arena::CreateMessage<accord::v1::EventPayload>(&arena);
+      if (absl::Status c = ParseStoredPayload(r, payload); !c.ok()) return c;
+      event.unsafe_arena_set_allocated_payload(payload);
+      const bool needs_replay = domain::NeedsReplay(event);
+      if (!needs_replay) domain::ApplyEvent(event, state, index);
+      event.unsafe_arena_release_payload();
+      if (needs_replay) return false;
       ++*applied;
     }
     next = page.back().version + 1;

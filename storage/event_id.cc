@@ -34,15 +34,20 @@ std::optional<EventId> ParseEventId(std::string_view text) {
 }
 
 std::string FormatEventId(const EventId& id) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string s;
-  s.reserve(36);
-  for (size_t i = 0; i < id.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) s.push_back('-');
-    s.push_back(kHex[id[i] >> 4]);
-    s.push_back(kHex[id[i] & 0xf]);
-  }
+  FormatEventIdTo(id, &s);
   return s;
+}
+
+void FormatEventIdTo(const EventId& id, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->resize(36);
+  size_t o = 0;
+  for (size_t i = 0; i < id.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) (*out)[o++] = '-';
+    (*out)[o++] = kHex[id[i] >> 4];
+    (*out)[o++] = kHex[id[i] & 0xf];
+  }
 }
 
 size_t EventIdHash::operator()(const EventId& id) const {

@@ -17,6 +17,8 @@ std::optional<EventId> ParseEventId(std::string_view text);
 
 // Canonical lower-case form.
 std::string FormatEventId(const EventId& id);
+// The same into `*out`, reusing its buffer (no allocation when it has room for 36 chars).
+void FormatEventIdTo(const EventId& id, std::string* out);
 
 // Hash for EventId keys: UUIDs are random, so their first 8 bytes hash well as they are.
 struct EventIdHash {
