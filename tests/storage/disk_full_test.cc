@@ -56,6 +56,17 @@ class DiskFullTest : public ::testing::Test {
     return result;
   }
 
+  // Closes the log, reopens the directory on the real file system and reads every event,
+  // which must form a gap-free log with intact hash chains.
+  void CloseReopenAndReadAll(std::vector<EventRecord>* events) {
+    ASSERT_TRUE(log_->Close().ok());
+    log_.reset();
+    auto reopened = RocksEventLog::Open(options_);
+    ASSERT_TRUE(reopened.ok()) << reopened.status();
+    ASSERT_TRUE(ReadEverything(**reopened, events).ok());
+    ASSERT_TRUE(CheckLogStructure(*events).ok()) << CheckLogStructure(*events);
+  }
+
   // Fills the disk and makes kRefusedAppends appends, each of which must be refused.
   void AppendWhileDiskFull() {
     fs_->SetNoSpace(true);
@@ -117,14 +128,8 @@ TEST_F(DiskFullTest, RestartAfterDiskFullShowsExactlyTheAcknowledgedEvents) {
   AppendWhileDiskFull();
   fs_->SetNoSpace(false);
   for (int i = 0; i < kAppendsAfterFull; ++i) ASSERT_TRUE(AppendAcked().ok());
-  ASSERT_TRUE(log_->Close().ok());
-  log_.reset();
-
-  auto reopened = RocksEventLog::Open(options_);
-  ASSERT_TRUE(reopened.ok()) << reopened.status();
   std::vector<EventRecord> events;
-  ASSERT_TRUE(ReadEverything(**reopened, &events).ok());
-  ASSERT_TRUE(CheckLogStructure(events).ok()) << CheckLogStructure(events);
+  ASSERT_NO_FATAL_FAILURE(CloseReopenAndReadAll(&events));
   ASSERT_EQ(events.size(), acked_ids_.size());
   for (size_t i = 0; i < events.size(); ++i) {
     EXPECT_EQ(events[i].event_id, acked_ids_[i]) << "position " << i + 1;
@@ -182,14 +187,8 @@ TEST_F(DiskFullTest, DiskFillingUnderConcurrentLoadKeepsEveryAckAndWritesNoRefus
   // The same open log takes appends again and stays gap-free.
   for (int i = 0; i < 4; ++i) ASSERT_TRUE(AppendAcked().ok());
   for (const EventId& id : acked_ids_) acked.insert(id);
-  ASSERT_TRUE(log_->Close().ok());
-  log_.reset();
-
-  auto reopened = RocksEventLog::Open(options_);
-  ASSERT_TRUE(reopened.ok()) << reopened.status();
   std::vector<EventRecord> events;
-  ASSERT_TRUE(ReadEverything(**reopened, &events).ok());
-  ASSERT_TRUE(CheckLogStructure(events).ok()) << CheckLogStructure(events);
+  ASSERT_NO_FATAL_FAILURE(CloseReopenAndReadAll(&events));
   absl::flat_hash_set<EventId, storage::EventIdHash> stored;
   for (const EventRecord& e : events) {
     stored.insert(e.event_id);
