@@ -97,11 +97,14 @@ class EventLog {
   // One page of a project's events starting at `from_version` (inclusive), in `direction`.
   // Forwards from 0 means from 1; backwards from 0 means from the latest. An empty page
   // means there is nothing more that way. NOT_FOUND if the project has no events.
+  // `*out` is replaced by the page; its elements may be reused for it (so reading page
+  // after page into one vector saves allocations).
   virtual absl::Status ReadStream(std::string_view project_id, uint64_t from_version,
                                   ReadDirection direction, const ReadLimits& limits,
                                   std::vector<EventRecord>* out) = 0;
 
-  // One page of the global log from `from_position` (inclusive; 0 means 1).
+  // One page of the global log from `from_position` (inclusive; 0 means 1); `*out` as
+  // for ReadStream.
   virtual absl::Status ReadAll(uint64_t from_position, const ReadLimits& limits,
                                std::vector<EventRecord>* out) = 0;
 

@@ -69,9 +69,36 @@ std::string EncodeSnapshotValue(std::string_view bytes) {
 
 size_t PageBytes(const EventRecord& r) { return r.payload.size() + 128; }
 
-bool PageFull(const std::vector<EventRecord>& out, size_t bytes, const ReadLimits& limits) {
-  return out.size() >= limits.max_count || bytes >= limits.max_bytes;
-}
+}  // namespace
+
+// The page a read fills: records are decoded into the elements `out` already holds, so a
+// caller that reads page after page into one vector reuses their string buffers. On
+// destruction `out` is cut to the records of this page.
+class RocksEventLog::Page {
+ public:
+  explicit Page(std::vector<EventRecord>* out) : out_(out) {}
+  ~Page() { out_->resize(size_); }
+  Page(const Page&) = delete;
+  Page& operator=(const Page&) = delete;
+
+  size_t size() const { return size_; }
+  bool Full(const ReadLimits& limits) const {
+    return size_ >= limits.max_count || bytes_ >= limits.max_bytes;
+  }
+  // The slot for the next record; Added() once it is filled.
+  EventRecord& Next() {
+    if (size_ == out_->size()) out_->emplace_back();
+    return (*out_)[size_];
+  }
+  void Added() { bytes_ += PageBytes((*out_)[size_++]); }
+
+ private:
+  std::vector<EventRecord>* const out_;
+  size_t size_ = 0;
+  size_t bytes_ = 0;
+};
+
+namespace {
 
 const char* ExpectedName(ExpectedVersion::Kind kind) {
   switch (kind) {
@@ -770,26 +797,22 @@ absl::StatusOr<EventRecord> RocksEventLog::ReadVersion(std::string_view project_
 }
 
 absl::Status RocksEventLog::ReadPositions(rocksdb::Iterator* it, uint64_t first, uint64_t count,
-                                          bool backwards, const ReadLimits& limits,
-                                          std::vector<EventRecord>* out) {
-  size_t bytes = 0;
-  for (const auto& r : *out) bytes += PageBytes(r);
+                                          bool backwards, const ReadLimits& limits, Page& page) {
+  const size_t before = page.size();
   uint64_t expected = first;
   it->Seek(LogKey(first));
-  for (uint64_t n = 0; n < count && !PageFull(*out, bytes, limits); ++n) {
+  for (uint64_t n = 0; n < count && !page.Full(limits); ++n) {
     if (!it->Valid()) break;
     auto pos = DecodeLogKey(ToView(it->key()));
     if (!pos.ok()) return pos.status();
     if (*pos != expected) {
       return absl::DataLossError(absl::StrCat("log is missing position ", expected));
     }
-    EventRecord record;
-    if (absl::Status s = DecodeRecord(ToView(it->value()), limits.verify_hashes, &record);
+    if (absl::Status s = DecodeRecord(ToView(it->value()), limits.verify_hashes, &page.Next());
         !s.ok()) {
       return s;
     }
-    bytes += PageBytes(record);
-    out->push_back(std::move(record));
+    page.Added();
     if (backwards) {
       if (expected == 1) break;
       --expected;
@@ -800,7 +823,7 @@ absl::Status RocksEventLog::ReadPositions(rocksdb::Iterator* it, uint64_t first,
     }
   }
   if (!it->status().ok()) return FromRocks(it->status(), "reading the log");
-  if (out->empty() && count > 0) {
+  if (page.size() == before && count > 0) {
     return absl::DataLossError(absl::StrCat("log is missing position ", first));
   }
   return absl::OkStatus();
@@ -809,15 +832,18 @@ absl::Status RocksEventLog::ReadPositions(rocksdb::Iterator* it, uint64_t first,
 absl::Status RocksEventLog::ReadStream(std::string_view project_id, uint64_t from_version,
                                        ReadDirection direction, const ReadLimits& limits,
                                        std::vector<EventRecord>* out) {
-  out->clear();
   absl::ReaderMutexLock db_lock(&db_mu_);
-  if (!db_) return absl::UnavailableError("event log is closed");
+  if (!db_) {
+    out->clear();
+    return absl::UnavailableError("event log is closed");
+  }
   return ReadStreamLocked(project_id, from_version, direction, limits, out);
 }
 
 absl::Status RocksEventLog::ReadStreamLocked(std::string_view project_id, uint64_t from_version,
                                              ReadDirection direction, const ReadLimits& limits,
                                              std::vector<EventRecord>* out) {
+  Page page(out);
   const std::string prefix = StreamKeyPrefix(project_id);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
   std::unique_ptr<rocksdb::Iterator> log_it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
@@ -836,7 +862,7 @@ absl::Status RocksEventLog::ReadStreamLocked(std::string_view project_id, uint64
     }
     if (backwards) return absl::OkStatus();
   }
-  while (it->Valid() && it->key().starts_with(prefix) && out->size() < limits.max_count) {
+  while (it->Valid() && it->key().starts_with(prefix) && page.size() < limits.max_count) {
     auto first_version = DecodeStreamKeyVersion(ToView(it->key()));
     if (!first_version.ok()) return first_version.status();
     auto chunk = DecodeStreamChunk(ToView(it->value()));
@@ -846,33 +872,31 @@ absl::Status RocksEventLog::ReadStreamLocked(std::string_view project_id, uint64
       if (want <= last_version) {
         const uint64_t start = std::max(want, *first_version);
         const uint64_t count = last_version - start + 1;
-        const size_t before = out->size();
+        const size_t before = page.size();
         if (absl::Status s = ReadPositions(log_it.get(), chunk->first_position + (start - *first_version),
-                                           count, false, limits, out);
+                                           count, false, limits, page);
             !s.ok()) {
           return s;
         }
-        want = start + (out->size() - before);
+        want = start + (page.size() - before);
         if (want <= last_version) break;  // Page full.
       }
       it->Next();
     } else {
       const uint64_t start = std::min(want, last_version);
       const uint64_t count = start - *first_version + 1;
-      const size_t before = out->size();
+      const size_t before = page.size();
       if (absl::Status s = ReadPositions(log_it.get(), chunk->first_position + (start - *first_version), count,
-                                         true, limits, out);
+                                         true, limits, page);
           !s.ok()) {
         return s;
       }
-      const uint64_t read = out->size() - before;
+      const uint64_t read = page.size() - before;
       if (read < count) break;  // Page full.
       want = *first_version - 1;
       it->Prev();
     }
-    size_t bytes = 0;
-    for (const auto& r : *out) bytes += PageBytes(r);
-    if (PageFull(*out, bytes, limits)) break;
+    if (page.Full(limits)) break;
   }
   if (!it->status().ok()) return FromRocks(it->status(), "reading project index");
   return absl::OkStatus();
@@ -880,14 +904,14 @@ absl::Status RocksEventLog::ReadStreamLocked(std::string_view project_id, uint64
 
 absl::Status RocksEventLog::ReadAll(uint64_t from_position, const ReadLimits& limits,
                                     std::vector<EventRecord>* out) {
-  out->clear();
+  Page page(out);
   absl::ReaderMutexLock db_lock(&db_mu_);
   if (!db_) return absl::UnavailableError("event log is closed");
   const uint64_t first = std::max<uint64_t>(from_position, 1);
   const uint64_t last = last_position_.load(std::memory_order_acquire);
   if (first > last) return absl::OkStatus();
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
-  return ReadPositions(it.get(), first, last - first + 1, false, limits, out);
+  return ReadPositions(it.get(), first, last - first + 1, false, limits, page);
 }
 
 absl::StatusOr<uint64_t> RocksEventLog::StreamVersion(std::string_view project_id) {

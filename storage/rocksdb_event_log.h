@@ -87,6 +87,7 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
 
  private:
   class History;
+  class Page;
   struct PendingAppend;
   struct StreamState;
   struct GroupOverlay;
@@ -139,8 +140,7 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
   // Reads `count` consecutive positions from `first` with `it`, an iterator over the
   // log column family (one iterator serves every chunk of a stream read).
   absl::Status ReadPositions(rocksdb::Iterator* it, uint64_t first, uint64_t count,
-                             bool backwards, const ReadLimits& limits,
-                             std::vector<EventRecord>* out);
+                             bool backwards, const ReadLimits& limits, Page& page);
   absl::StatusOr<EventRecord> ReadVersion(std::string_view project_id, uint64_t version);
 
   const EventLogOptions options_;
