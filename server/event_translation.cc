@@ -171,6 +171,16 @@ void ToRecordedEnvelope(const storage::EventRecord& r, accord::v1::RecordedEvent
   out->set_schema_version(r.schema_version);
 }
 
+void ToApplyEnvelope(const storage::EventRecord& r, accord::v1::RecordedEvent* out) {
+  out->set_version(r.version);
+  storage::FormatEventIdTo(r.event_id, out->mutable_event_id());
+  out->set_event_type(r.event_type);
+  out->mutable_recorded_at()->set_seconds(r.recorded_at.seconds);
+  out->mutable_recorded_at()->set_nanos(r.recorded_at.nanos);
+  out->mutable_actor()->set_principal(r.actor.principal);
+  out->set_hash(r.hash.data(), r.hash.size());
+}
+
 absl::Status ParseStoredPayload(const storage::EventRecord& r, accord::v1::EventPayload* out) {
   if (!out->ParseFromString(r.payload)) {
     return absl::DataLossError(absl::StrCat("payload at position ", r.position,

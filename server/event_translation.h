@@ -33,6 +33,11 @@ absl::Status ValidateProjectId(std::string_view project_id, std::string_view fie
 // Fills everything of `out` but the payload from a stored record.
 void ToRecordedEnvelope(const storage::EventRecord& record, accord::v1::RecordedEvent* out);
 
+// Fills only the envelope fields a projection reads (domain::ApplyEvent: version, event id,
+// type, recorded_at, the actor's principal, hash), for replays that apply events without
+// handing them out. Cheaper than ToRecordedEnvelope on a reused message.
+void ToApplyEnvelope(const storage::EventRecord& record, accord::v1::RecordedEvent* out);
+
 // Fills `out` from a stored record, its payload upcast to the current schema
 // (domain/upcasting.h). DATA_LOSS if the stored payload does not parse.
 absl::Status ToRecordedEvent(const storage::EventRecord& record,

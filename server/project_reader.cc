@@ -74,8 +74,7 @@ absl::StatusOr<bool> ApplyProjectEvents(storage::EventLog& log, const std::strin
       }
       // One envelope message for all events (its strings keep their buffers), each
       // payload parsed onto the page's arena and lent to it for the apply.
-      event.Clear();
-      ToRecordedEnvelope(r, &event);
+      ToApplyEnvelope(r, &event);  // Overwrites every field it sets; sets nothing else.
       auto* payload = google::protobuf::Arena::CreateMessage<accord::v1::EventPayload>(&arena);
       if (absl::Status c = ParseStoredPayload(r, payload); !c.ok()) return c;
       event.unsafe_arena_set_allocated_payload(payload);

@@ -28,7 +28,9 @@ namespace accord::domain {
 // Applies one recorded event of a project to `state`: the payload's effect, then the
 // envelope (version, last_activity, last_event_hash_hex, project_id). References to items
 // the state does not hold (a task never planned, ...) are ignored: the append rules reject
-// such events, and a projection must not fail on a log it is given.
+// such events, and a projection must not fail on a log it is given. Of the envelope it
+// reads only version, event_id, recorded_at, actor.principal, hash and project_id (replays
+// fill just those: server/event_translation.h ToApplyEnvelope; keep the two in step).
 void ApplyEvent(const accord::v1::RecordedEvent& event, accord::v1::ProjectState* state);
 
 // Where the items of one ProjectState sit in its lists, by id (and the project's time
