@@ -334,6 +334,16 @@ void RocksEventLog::AppendAsync(AppendBatch batch, AppendCallback done) {
 
 void RocksEventLog::WriterLoop() {
   for (;;) {
+    {
+      // Take the next group only once the syncer has room for it: appends arriving
+      // meanwhile join that group, so a busy disk gets fewer, larger writes.
+      absl::MutexLock lock(&sync_mu_);
+      sync_mu_.Await(absl::Condition(
+          +[](RocksEventLog* log) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return log->to_sync_.size() < kMaxQueuedGroups;
+          },
+          this));
+    }
     std::vector<std::unique_ptr<PendingAppend>> group;
     {
       absl::MutexLock lock(&queue_mu_);
