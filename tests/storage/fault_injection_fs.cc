@@ -120,13 +120,41 @@ namespace {
 
 using State = FaultInjectionFileSystem::State;
 
-class TrackedWritableFile final : public rocksdb::FSWritableFileOwnerWrapper {
+// What the tracked writable and random-read-write files share: syncs that make their
+// bytes durable, flushes, and a close that reports a power cut.
+template <typename Wrapper, typename File>
+class TrackedFileBase : public Wrapper {
  public:
-  TrackedWritableFile(std::unique_ptr<FSWritableFile> target, std::shared_ptr<State> state,
-                      std::shared_ptr<TrackedFile> file)
-      : FSWritableFileOwnerWrapper(std::move(target)),
-        state_(std::move(state)),
-        file_(std::move(file)) {}
+  TrackedFileBase(std::unique_ptr<File> target, std::shared_ptr<State> state,
+                  std::shared_ptr<TrackedFile> file)
+      : Wrapper(std::move(target)), state_(std::move(state)), file_(std::move(file)) {}
+
+  IOStatus Sync(const IOOptions& options, IODebugContext* dbg) override {
+    return state_->Sync(*file_, [&] { return this->target()->Sync(options, dbg); });
+  }
+  IOStatus Fsync(const IOOptions& options, IODebugContext* dbg) override {
+    return state_->Sync(*file_, [&] { return this->target()->Fsync(options, dbg); });
+  }
+  IOStatus Flush(const IOOptions& options, IODebugContext* dbg) override {
+    return state_->Other([&] { return this->target()->Flush(options, dbg); });
+  }
+  IOStatus Close(const IOOptions& options, IODebugContext* dbg) override {
+    // Always release the descriptor (the wrapped file would close it on destruction
+    // anyway; closing adds no bytes), but report the cut so RocksDB sees the failure.
+    IOStatus s = this->target()->Close(options, dbg);
+    if (IOStatus alive = state_->CheckAlive(); !alive.ok()) return alive;
+    return s;
+  }
+
+ protected:
+  const std::shared_ptr<State> state_;
+  const std::shared_ptr<TrackedFile> file_;
+};
+
+class TrackedWritableFile final
+    : public TrackedFileBase<rocksdb::FSWritableFileOwnerWrapper, FSWritableFile> {
+ public:
+  using TrackedFileBase::TrackedFileBase;
 
   // Both overloads: the wrapper's verification-info overload forwards straight to the
   // target, which would bypass the fault checks.
@@ -155,7 +183,8 @@ class TrackedWritableFile final : public rocksdb::FSWritableFileOwnerWrapper {
                     IODebugContext* dbg) override {
     // Allocation adds no bytes (RocksDB preallocates with FALLOC_FL_KEEP_SIZE) but is
     // where a real full disk often shows first.
-    return state_->Write(*file_, 0, 0, [&] { return target()->Allocate(offset, len, options, dbg); });
+    return state_->Write(*file_, 0, 0,
+                         [&] { return target()->Allocate(offset, len, options, dbg); });
   }
   IOStatus Truncate(uint64_t size, const IOOptions& options, IODebugContext* dbg) override {
     return state_->Other([&] {
@@ -168,64 +197,24 @@ class TrackedWritableFile final : public rocksdb::FSWritableFileOwnerWrapper {
       return s;
     });
   }
-  IOStatus Sync(const IOOptions& options, IODebugContext* dbg) override {
-    return state_->Sync(*file_, [&] { return target()->Sync(options, dbg); });
-  }
-  IOStatus Fsync(const IOOptions& options, IODebugContext* dbg) override {
-    return state_->Sync(*file_, [&] { return target()->Fsync(options, dbg); });
-  }
   IOStatus RangeSync(uint64_t offset, uint64_t nbytes, const IOOptions& options,
                      IODebugContext* dbg) override {
     // Passed through (RocksDB calls it for bytes_per_sync) but never counted as durable.
-    return state_->Other([&] { return target()->RangeSync(offset, nbytes, options, dbg); });
+    return state_->Other(
+        [&] { return target()->RangeSync(offset, nbytes, options, dbg); });
   }
-  IOStatus Flush(const IOOptions& options, IODebugContext* dbg) override {
-    return state_->Other([&] { return target()->Flush(options, dbg); });
-  }
-  IOStatus Close(const IOOptions& options, IODebugContext* dbg) override {
-    // Always release the descriptor (the wrapped file would close it on destruction
-    // anyway; closing adds no bytes), but report the cut so RocksDB sees the failure.
-    IOStatus s = target()->Close(options, dbg);
-    if (IOStatus alive = state_->CheckAlive(); !alive.ok()) return alive;
-    return s;
-  }
-
- private:
-  const std::shared_ptr<State> state_;
-  const std::shared_ptr<TrackedFile> file_;
 };
 
-class TrackedRandomRWFile final : public rocksdb::FSRandomRWFileOwnerWrapper {
+class TrackedRandomRWFile final
+    : public TrackedFileBase<rocksdb::FSRandomRWFileOwnerWrapper, FSRandomRWFile> {
  public:
-  TrackedRandomRWFile(std::unique_ptr<FSRandomRWFile> target, std::shared_ptr<State> state,
-                      std::shared_ptr<TrackedFile> file)
-      : FSRandomRWFileOwnerWrapper(std::move(target)),
-        state_(std::move(state)),
-        file_(std::move(file)) {}
+  using TrackedFileBase::TrackedFileBase;
 
   IOStatus Write(uint64_t offset, const Slice& data, const IOOptions& options,
                  IODebugContext* dbg) override {
     return state_->Write(*file_, data.size(), offset,
                          [&] { return target()->Write(offset, data, options, dbg); });
   }
-  IOStatus Sync(const IOOptions& options, IODebugContext* dbg) override {
-    return state_->Sync(*file_, [&] { return target()->Sync(options, dbg); });
-  }
-  IOStatus Fsync(const IOOptions& options, IODebugContext* dbg) override {
-    return state_->Sync(*file_, [&] { return target()->Fsync(options, dbg); });
-  }
-  IOStatus Flush(const IOOptions& options, IODebugContext* dbg) override {
-    return state_->Other([&] { return target()->Flush(options, dbg); });
-  }
-  IOStatus Close(const IOOptions& options, IODebugContext* dbg) override {
-    IOStatus s = target()->Close(options, dbg);
-    if (IOStatus alive = state_->CheckAlive(); !alive.ok()) return alive;
-    return s;
-  }
-
- private:
-  const std::shared_ptr<State> state_;
-  const std::shared_ptr<TrackedFile> file_;
 };
 
 // The current size of `path` on disk, 0 when it cannot be read.
