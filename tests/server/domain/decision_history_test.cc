@@ -11,6 +11,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "google/protobuf/text_format.h"
+#include "tests/server/domain/test_project_log.h"
 #include "server/domain/event_validation.h"
 
 namespace accord::domain {
@@ -28,38 +29,10 @@ google::protobuf::Timestamp Ts(absl::Time t) {
   return ts;
 }
 
-// A project's log under construction: each event gets the next version, a UUID derived
-// from it, a recorded_at one hour after the previous event and a hash ending in 0xa0 +
-// its version.
-class Log {
+// The test log with the decision history of its events.
+class Log : public testing::TestProjectLog {
  public:
-  // Records `payload_text` (an EventPayload in text format) as the next event.
-  void Add(const std::string& payload_text, const std::string& actor = "pm") {
-    v1::RecordedEvent event;
-    const uint64_t version = events_.size() + 1;
-    event.set_project_id("p1");
-    event.set_version(version);
-    event.set_position(version);
-    event.set_event_id(IdOf(version));
-    EXPECT_TRUE(
-        google::protobuf::TextFormat::ParseFromString(payload_text, event.mutable_payload()))
-        << payload_text;
-    event.set_event_type(EventTypeOf(event.payload()));
-    *event.mutable_recorded_at() = Ts(clock_);
-    event.mutable_actor()->set_principal(actor);
-    event.set_hash(std::string(31, '\0') + static_cast<char>(0xa0 + version));
-    clock_ += absl::Hours(1);
-    events_.push_back(event);
-  }
-
-  static std::string IdOf(uint64_t version) {
-    return absl::StrFormat("00000000-0000-4000-8000-%012d", version);
-  }
-  std::vector<v1::DecisionEntry> History() const { return DecisionHistory(events_); }
-
- private:
-  std::vector<v1::RecordedEvent> events_;
-  absl::Time clock_ = At(2026, 3, 2);
+  std::vector<v1::DecisionEntry> History() const { return DecisionHistory(events()); }
 };
 
 constexpr char kCreated[] =

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "google/protobuf/text_format.h"
+#include "tests/server/domain/test_project_log.h"
 #include "server/domain/event_validation.h"
 
 namespace accord::domain {
@@ -22,28 +23,12 @@ absl::Time Utc(int year, int month, int day, int hour = 9) {
   return absl::FromCivil(absl::CivilSecond(year, month, day, hour, 0, 0), absl::UTCTimeZone());
 }
 
-// A project's log under construction: each event gets the next version and the recorded
-// time the test names.
-class Log {
+// The test log; events are recorded at the times the tests give.
+class Log : public testing::TestProjectLog {
  public:
   void Add(absl::Time recorded_at, const std::string& payload_text) {
-    v1::RecordedEvent event;
-    const uint64_t version = events_.size() + 1;
-    event.set_project_id("p1");
-    event.set_version(version);
-    event.set_position(version);
-    event.set_event_id(absl::StrCat("00000000-0000-4000-8000-", 100000000000 + version));
-    EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(payload_text, event.mutable_payload()))
-        << payload_text;
-    event.set_event_type(EventTypeOf(event.payload()));
-    event.mutable_recorded_at()->set_seconds(absl::ToUnixSeconds(recorded_at));
-    event.mutable_actor()->set_principal("pm");
-    events_.push_back(event);
+    AddAt(recorded_at, payload_text);
   }
-  const std::vector<v1::RecordedEvent>& events() const { return events_; }
-
- private:
-  std::vector<v1::RecordedEvent> events_;
 };
 
 ReportPeriod Period(const std::string& label) {

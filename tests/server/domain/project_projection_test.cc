@@ -13,6 +13,7 @@
 #include "absl/time/civil_time.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/text_format.h"
+#include "tests/server/domain/test_project_log.h"
 #include "server/domain/event_validation.h"
 
 namespace accord::domain {
@@ -26,47 +27,12 @@ absl::Time At(int year, int month, int day, int hour = 9) {
   return absl::FromCivil(absl::CivilSecond(year, month, day, hour, 0, 0), kUtc);
 }
 
-v1::EventPayload Payload(const std::string& text) {
-  v1::EventPayload payload;
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &payload)) << text;
-  return payload;
-}
-
-// A project's log under construction: each event gets the next version, a UUID derived
-// from it, and a recorded_at one hour after the previous event (or later, see SetClock).
-class Log {
+// The test log with its replay.
+class Log : public testing::TestProjectLog {
  public:
-  // Records `payload_text` (an EventPayload in text format) as the next event.
-  v1::RecordedEvent Add(const std::string& payload_text, const std::string& actor = "pm") {
-    v1::RecordedEvent event;
-    const uint64_t version = events_.size() + 1;
-    event.set_project_id("p1");
-    event.set_version(version);
-    event.set_position(version);
-    event.set_event_id(IdOf(version));
-    *event.mutable_payload() = Payload(payload_text);
-    event.set_event_type(EventTypeOf(event.payload()));
-    event.mutable_recorded_at()->set_seconds(absl::ToUnixSeconds(clock_));
-    event.mutable_actor()->set_principal(actor);
-    event.set_hash(std::string(31, '\0') + static_cast<char>(0xa0 + version));
-    clock_ += absl::Hours(1);
-    events_.push_back(event);
-    return event;
-  }
-  // The recording clock for the next event.
-  void SetClock(absl::Time t) { clock_ = t; }
-
-  static std::string IdOf(uint64_t version) {
-    return absl::StrFormat("00000000-0000-4000-8000-%012d", version);
-  }
-  const std::vector<v1::RecordedEvent>& events() const { return events_; }
   v1::ProjectState Replayed(const ReplayOptions& options = {}) const {
-    return Replay(events_, options);
+    return Replay(events(), options);
   }
-
- private:
-  std::vector<v1::RecordedEvent> events_;
-  absl::Time clock_ = At(2026, 3, 2);
 };
 
 constexpr char kCreated[] =
