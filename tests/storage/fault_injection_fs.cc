@@ -114,6 +114,9 @@ struct FaultInjectionFileSystem::State {
     files[path] = file;
     return file;
   }
+  // The tracked file at `path`, or a new one whose bytes on disk (as `fs` sees them) count
+  // as durable: files opened without truncation keep what was there before we saw them.
+  std::shared_ptr<TrackedFile> TrackExisting(rocksdb::FileSystem& fs, const std::string& path);
 };
 
 namespace {
@@ -226,6 +229,16 @@ uint64_t SizeOnDisk(rocksdb::FileSystem& fs, const std::string& path) {
 
 }  // namespace
 
+std::shared_ptr<TrackedFile> FaultInjectionFileSystem::State::TrackExisting(
+    rocksdb::FileSystem& fs, const std::string& path) {
+  {
+    absl::MutexLock lock(&mu);
+    if (auto it = files.find(path); it != files.end()) return it->second;
+  }
+  const uint64_t size = SizeOnDisk(fs, path);
+  return Track(path, size, size);
+}
+
 FaultInjectionFileSystem::FaultInjectionFileSystem()
     : FileSystemWrapper(rocksdb::FileSystem::Default()),
       state_(std::make_shared<State>(rocksdb::FileSystem::Default())) {}
@@ -300,17 +313,9 @@ IOStatus FaultInjectionFileSystem::ReopenWritableFile(const std::string& fname,
   IOStatus s =
       state_->Other([&] { return target()->ReopenWritableFile(fname, options, &file, dbg); });
   if (!s.ok()) return s;
-  std::shared_ptr<TrackedFile> tracked;
-  {
-    absl::MutexLock lock(&state_->mu);
-    if (auto it = state_->files.find(fname); it != state_->files.end()) tracked = it->second;
-  }
-  if (tracked == nullptr) {
-    // Bytes that were there before we saw the file count as durable; appends go after them.
-    const uint64_t size = SizeOnDisk(*target(), fname);
-    tracked = state_->Track(fname, size, size);
-  }
-  *result = std::make_unique<TrackedWritableFile>(std::move(file), state_, std::move(tracked));
+  // Appends go after the bytes that were there before.
+  *result = std::make_unique<TrackedWritableFile>(std::move(file), state_,
+                                                  state_->TrackExisting(*target(), fname));
   return s;
 }
 
@@ -341,17 +346,9 @@ IOStatus FaultInjectionFileSystem::NewRandomRWFile(const std::string& fname,
   std::unique_ptr<FSRandomRWFile> file;
   IOStatus s = state_->Other([&] { return target()->NewRandomRWFile(fname, options, &file, dbg); });
   if (!s.ok()) return s;
-  std::shared_ptr<TrackedFile> tracked;
-  {
-    absl::MutexLock lock(&state_->mu);
-    if (auto it = state_->files.find(fname); it != state_->files.end()) tracked = it->second;
-  }
-  if (tracked == nullptr) {
-    // Opening for random writes does not truncate: existing bytes stay durable.
-    const uint64_t size = SizeOnDisk(*target(), fname);
-    tracked = state_->Track(fname, size, size);
-  }
-  *result = std::make_unique<TrackedRandomRWFile>(std::move(file), state_, std::move(tracked));
+  // Opening for random writes does not truncate: existing bytes stay durable.
+  *result = std::make_unique<TrackedRandomRWFile>(std::move(file), state_,
+                                                  state_->TrackExisting(*target(), fname));
   return s;
 }
 
