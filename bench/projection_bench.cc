@@ -189,6 +189,7 @@ uint64_t Process(accord::storage::EventLog& log, const std::vector<std::string>&
   std::vector<accord::storage::EventRecord> page;
   accord::storage::ReadLimits limits;
   limits.max_count = 1024;
+  limits.fill_cache = false;  // As the rebuild reads (ReplayProjectFromLog).
   for (const std::string& project : projects) {
     if (stage == Stage::kRebuild) {
       uint64_t n = 0;

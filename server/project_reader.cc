@@ -49,10 +49,12 @@ namespace {
 absl::StatusOr<bool> ApplyProjectEvents(storage::EventLog& log, const std::string& project_id,
                                         const domain::ReplayOptions& options,
                                         uint64_t from_version, accord::v1::ProjectState* state,
-                                        domain::ProjectIndex* index, uint64_t* applied) {
+                                        domain::ProjectIndex* index, uint64_t* applied,
+                                        bool fill_cache = true) {
   std::vector<storage::EventRecord> page;
   storage::ReadLimits limits;
   limits.max_count = 1024;
+  limits.fill_cache = fill_cache;
   accord::v1::RecordedEvent event;
   google::protobuf::ArenaOptions arena_options;
   arena_options.start_block_size = 64 << 10;
@@ -163,7 +165,9 @@ absl::StatusOr<accord::v1::ProjectState> ReplayProjectFromLog(storage::EventLog&
   {
     domain::ProjectIndex index;
     uint64_t applied = 0;
-    auto incremental = ApplyProjectEvents(log, project_id, options, 1, &state, &index, &applied);
+    // A whole stream read once: not worth the block cache.
+    auto incremental = ApplyProjectEvents(log, project_id, options, 1, &state, &index, &applied,
+                                          /*fill_cache=*/false);
     if (!incremental.ok()) return incremental.status();
     if (*incremental) {
       if (applied == 0 && options.up_to_version == 0 && !options.recorded_up_to.has_value()) {

@@ -58,6 +58,9 @@ struct ReadLimits {
   size_t max_count = 256;
   size_t max_bytes = 1 << 20;  // Payload bytes; one event may exceed it alone.
   bool verify_hashes = false;  // Recompute each event's hash; DATA_LOSS on a mismatch.
+  // False for one-off bulk reads (rebuilding projections): what they read is not kept in
+  // the block cache, where it would evict what the server reads often.
+  bool fill_cache = true;
 };
 
 // Told after every durable commit, on the committing thread: keep it short.

@@ -858,8 +858,10 @@ absl::Status RocksEventLog::ReadStreamLocked(std::string_view project_id, uint64
                                              std::vector<EventRecord>* out) {
   Page page(out);
   const std::string prefix = StreamKeyPrefix(project_id);
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
-  std::unique_ptr<rocksdb::Iterator> log_it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
+  rocksdb::ReadOptions read_options;
+  read_options.fill_cache = limits.fill_cache;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, streams_cf_));
+  std::unique_ptr<rocksdb::Iterator> log_it(db_->NewIterator(read_options, log_cf_));
   const bool backwards = direction == ReadDirection::kBackwards;
   uint64_t want = from_version;
   if (!backwards && want == 0) want = 1;
@@ -923,7 +925,9 @@ absl::Status RocksEventLog::ReadAll(uint64_t from_position, const ReadLimits& li
   const uint64_t first = std::max<uint64_t>(from_position, 1);
   const uint64_t last = last_position_.load(std::memory_order_acquire);
   if (first > last) return absl::OkStatus();
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
+  rocksdb::ReadOptions read_options;
+  read_options.fill_cache = limits.fill_cache;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, log_cf_));
   return ReadPositions(it.get(), first, last - first + 1, false, limits, page);
 }
 
