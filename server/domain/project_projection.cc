@@ -91,6 +91,10 @@ struct ProjectIndex::Tables {
   bool zone_loaded = false;
   std::string zone_name;
   absl::TimeZone zone;
+  // The last recorded day formatted, and the seconds it spans in `zone`, [from, until):
+  // events come in time order, so most fall on the day before them.
+  int64_t day_from = 1, day_until = 0;
+  std::string day_text;
 };
 
 ProjectIndex::ProjectIndex() : tables_(std::make_unique<Tables>()) {}
@@ -199,6 +203,16 @@ struct Ctx {
   }
   // The day the event was recorded, in the project's zone.
   std::string RecordedDate() const {
+    const int64_t seconds = event.recorded_at().seconds();
+    if (index != nullptr) {
+      const absl::TimeZone zone = Zone();  // First: a zone change resets the cached day.
+      if (seconds >= index->day_from && seconds < index->day_until) return index->day_text;
+      const absl::CivilDay day = absl::ToCivilDay(ToTime(event.recorded_at()), zone);
+      index->day_text = absl::FormatCivilTime(day);
+      index->day_from = absl::ToUnixSeconds(absl::FromCivil(day, zone));
+      index->day_until = absl::ToUnixSeconds(absl::FromCivil(day + 1, zone));
+      return index->day_text;
+    }
     return absl::FormatCivilTime(absl::ToCivilDay(ToTime(event.recorded_at()), Zone()));
   }
   // ProjectZone(state), loaded once per zone name when there is an index.
@@ -209,6 +223,8 @@ struct Ctx {
       index->zone = ProjectZone(state);
       index->zone_name = name;
       index->zone_loaded = true;
+      index->day_from = 1;
+      index->day_until = 0;
     }
     return index->zone;
   }
