@@ -149,28 +149,6 @@ absl::StatusOr<storage::AppendBatch> TranslateAppend(const AppendRequest& reques
   return batch;
 }
 
-void ToRecordedEnvelope(const storage::EventRecord& r, accord::v1::RecordedEvent* out) {
-  out->set_project_id(r.project_id);
-  out->set_version(r.version);
-  out->set_position(r.position);
-  storage::FormatEventIdTo(r.event_id, out->mutable_event_id());
-  out->set_event_type(r.event_type);
-  out->mutable_occurred_at()->set_seconds(r.occurred_at.seconds);
-  out->mutable_occurred_at()->set_nanos(r.occurred_at.nanos);
-  out->mutable_recorded_at()->set_seconds(r.recorded_at.seconds);
-  out->mutable_recorded_at()->set_nanos(r.recorded_at.nanos);
-  out->mutable_actor()->set_principal(r.actor.principal);
-  out->mutable_actor()->set_role(r.actor.role);
-  out->set_visibility(static_cast<accord::v1::Visibility>(r.visibility));
-  if (!r.correlation_id.empty() || !r.causation_id.empty()) {
-    out->mutable_metadata()->set_correlation_id(r.correlation_id);
-    out->mutable_metadata()->set_causation_id(r.causation_id);
-  }
-  out->set_prev_hash(r.prev_hash.data(), r.prev_hash.size());
-  out->set_hash(r.hash.data(), r.hash.size());
-  out->set_schema_version(r.schema_version);
-}
-
 void ToApplyEnvelope(const storage::EventRecord& r, accord::v1::RecordedEvent* out) {
   out->set_version(r.version);
   storage::FormatEventIdTo(r.event_id, out->mutable_event_id());
@@ -179,6 +157,22 @@ void ToApplyEnvelope(const storage::EventRecord& r, accord::v1::RecordedEvent* o
   out->mutable_recorded_at()->set_nanos(r.recorded_at.nanos);
   out->mutable_actor()->set_principal(r.actor.principal);
   out->set_hash(r.hash.data(), r.hash.size());
+}
+
+void ToRecordedEnvelope(const storage::EventRecord& r, accord::v1::RecordedEvent* out) {
+  ToApplyEnvelope(r, out);  // And the fields a projection does not read:
+  out->set_project_id(r.project_id);
+  out->set_position(r.position);
+  out->mutable_occurred_at()->set_seconds(r.occurred_at.seconds);
+  out->mutable_occurred_at()->set_nanos(r.occurred_at.nanos);
+  out->mutable_actor()->set_role(r.actor.role);
+  out->set_visibility(static_cast<accord::v1::Visibility>(r.visibility));
+  if (!r.correlation_id.empty() || !r.causation_id.empty()) {
+    out->mutable_metadata()->set_correlation_id(r.correlation_id);
+    out->mutable_metadata()->set_causation_id(r.causation_id);
+  }
+  out->set_prev_hash(r.prev_hash.data(), r.prev_hash.size());
+  out->set_schema_version(r.schema_version);
 }
 
 absl::Status ParseStoredPayload(const storage::EventRecord& r, accord::v1::EventPayload* out) {

@@ -13,7 +13,8 @@
 //    the commit listeners.
 //  - The completion thread runs the callbacks, in commit order.
 // So the writer prepares group N+1 while group N is on its way to the disk, running ahead
-// of what is durable by at most kMaxQueuedGroups + 1 groups. Nothing of a group is
+// of what is durable by at most kMaxQueuedGroups + 1 groups. It takes its next group only
+// once the syncer has room for it, so appends arriving during a sync share the next write. Nothing of a group is
 // visible to readers before its sync (RocksDB applies a synced write to its memtables
 // only after the sync). When a write fails, that group and every group prepared on top of
 // it fail unwritten, and the writer forgets its view of them (ProcessOutcomes). Callers'
