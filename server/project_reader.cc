@@ -59,6 +59,13 @@ absl::StatusOr<bool> ApplyProjectEvents(storage::EventLog& log, const std::strin
   google::protobuf::ArenaOptions arena_options;
   arena_options.start_block_size = 64 << 10;
   arena_options.max_block_size = 1 << 20;
+  // Each event's effect is applied as it comes; the envelope (version, last activity,
+  // hash) only for the last one applied, when the run ends.
+  bool envelope_pending = false;
+  auto finish = [&] {
+    if (envelope_pending) domain::ApplyEventEnvelope(event, state);
+    return true;
+  };
   for (uint64_t next = from_version;;) {
     if (options.up_to_version != 0 && next > options.up_to_version) break;
     absl::Status s =
@@ -67,12 +74,12 @@ absl::StatusOr<bool> ApplyProjectEvents(storage::EventLog& log, const std::strin
     if (page.empty()) break;
     google::protobuf::Arena arena(arena_options);  // The page's payloads.
     for (const storage::EventRecord& r : page) {
-      if (options.up_to_version != 0 && r.version > options.up_to_version) return true;
+      if (options.up_to_version != 0 && r.version > options.up_to_version) return finish();
       // recorded_at never decreases along the log, so the first later event ends it.
       if (options.recorded_up_to.has_value() &&
           absl::FromUnixSeconds(r.recorded_at.seconds) + absl::Nanoseconds(r.recorded_at.nanos) >
               *options.recorded_up_to) {
-        return true;
+        return finish();
       }
       // One envelope message for all events (its strings keep their buffers), each
       // payload parsed onto the page's arena and lent to it for the apply.
@@ -81,14 +88,15 @@ absl::StatusOr<bool> ApplyProjectEvents(storage::EventLog& log, const std::strin
       if (absl::Status c = ParseStoredPayload(r, payload); !c.ok()) return c;
       event.unsafe_arena_set_allocated_payload(payload);
       const bool needs_replay = domain::NeedsReplay(event);
-      if (!needs_replay) domain::ApplyEvent(event, state, index);
+      if (!needs_replay) domain::ApplyEventEffect(event, state, index);
       event.unsafe_arena_release_payload();
       if (needs_replay) return false;
+      envelope_pending = true;
       ++*applied;
     }
     next = page.back().version + 1;
   }
-  return true;
+  return finish();
 }
 
 // Starts from the latest snapshot at or before the wanted version and applies the events

@@ -1172,6 +1172,15 @@ void ApplyEvent(const v1::RecordedEvent& event, v1::ProjectState* state, Project
   ApplyPayload(event.payload(), event, state, &index->tables());
 }
 
+void ApplyEventEffect(const v1::RecordedEvent& event, v1::ProjectState* state,
+                      ProjectIndex* index) {
+  ApplyPayloadEffect(event.payload(), Ctx{event, *state, &index->tables()});
+}
+
+void ApplyEventEnvelope(const v1::RecordedEvent& last, v1::ProjectState* state) {
+  ApplyEnvelope(last, state);
+}
+
 const std::string* CorrectionTarget(const v1::EventPayload& payload) {
   if (payload.has_event_retracted()) return &payload.event_retracted().retracted_event_id();
   if (payload.has_event_corrected()) return &payload.event_corrected().corrected_event_id();

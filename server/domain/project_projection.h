@@ -67,6 +67,13 @@ int PositionOf(const google::protobuf::RepeatedPtrField<T>& items,
 void ApplyEvent(const accord::v1::RecordedEvent& event, accord::v1::ProjectState* state,
                 ProjectIndex* index);
 
+// ApplyEvent(event, state, index) in two halves, for callers applying many events in a
+// row: the payload's effect of each, then the envelope of the last one only (as Replay
+// does: no effect reads the envelope's fields of the state). Same result.
+void ApplyEventEffect(const accord::v1::RecordedEvent& event, accord::v1::ProjectState* state,
+                      ProjectIndex* index);
+void ApplyEventEnvelope(const accord::v1::RecordedEvent& last, accord::v1::ProjectState* state);
+
 // The id of the event `payload` retracts or corrects, or nullptr for any other event.
 const std::string* CorrectionTarget(const accord::v1::EventPayload& payload);
 
