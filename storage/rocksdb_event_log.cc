@@ -1033,6 +1033,11 @@ absl::Status RocksEventLog::FlushForTesting() {
   return FromRocks(db_->Flush(fo, {log_cf_, streams_cf_}), "flushing");
 }
 
+size_t RocksEventLog::QueuedGroupsForTesting() {
+  absl::MutexLock lock(&sync_mu_);
+  return to_sync_.size();
+}
+
 absl::Status RocksEventLog::CompactForBenchmark() {
   absl::ReaderMutexLock db_lock(&db_mu_);
   if (!db_) return absl::UnavailableError("event log is closed");

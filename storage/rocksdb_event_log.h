@@ -85,6 +85,9 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
 
   // Flushes memtables to SST files (tests use it to corrupt an SST).
   absl::Status FlushForTesting();
+  // Prepared groups waiting for the syncer (beyond the one it is writing); tests use it
+  // to know a group was prepared on top of one still in flight.
+  size_t QueuedGroupsForTesting();
   // Flushes and compacts everything, so a benchmark then times reads on a settled
   // database instead of alongside the compactions its own writes started.
   absl::Status CompactForBenchmark();

@@ -42,6 +42,9 @@ struct FaultInjectionFileSystem::State {
   mutable absl::Mutex mu;
   bool dead ABSL_GUARDED_BY(mu) = false;
   bool no_space ABSL_GUARDED_BY(mu) = false;
+  bool hold_syncs ABSL_GUARDED_BY(mu) = false;
+  int held_syncs ABSL_GUARDED_BY(mu) = 0;
+  int failing_syncs ABSL_GUARDED_BY(mu) = 0;
   uint64_t refused ABSL_GUARDED_BY(mu) = 0;
   absl::flat_hash_map<std::string, std::shared_ptr<TrackedFile>> files ABSL_GUARDED_BY(mu);
 
@@ -83,6 +86,19 @@ struct FaultInjectionFileSystem::State {
 
   // Runs a Sync/Fsync; what was written before it started becomes durable.
   IOStatus Sync(TrackedFile& file, const std::function<IOStatus()>& op) {
+    {
+      // Before io_mu: a held sync must not keep SetDead from cutting the power.
+      absl::MutexLock lock(&mu);
+      ++held_syncs;
+      mu.Await(absl::Condition(
+          +[](State* s) ABSL_NO_THREAD_SAFETY_ANALYSIS { return !s->hold_syncs; }, this));
+      --held_syncs;
+      if (failing_syncs > 0) {
+        --failing_syncs;
+        ++refused;
+        return IOStatus::NoSpace("fault injection: sync failed");
+      }
+    }
     absl::ReaderMutexLock io(&io_mu);
     if (IOStatus s = CheckAlive(); !s.ok()) return s;
     uint64_t written;
@@ -254,6 +270,27 @@ void FaultInjectionFileSystem::SetDead(bool dead) {
 void FaultInjectionFileSystem::SetNoSpace(bool no_space) {
   absl::MutexLock lock(&state_->mu);
   state_->no_space = no_space;
+}
+
+void FaultInjectionFileSystem::FailNextSyncs(int count) {
+  absl::MutexLock lock(&state_->mu);
+  state_->failing_syncs = count;
+}
+
+void FaultInjectionFileSystem::HoldSyncs(bool hold) {
+  absl::MutexLock lock(&state_->mu);
+  state_->hold_syncs = hold;
+}
+
+bool FaultInjectionFileSystem::WaitForHeldSync(absl::Duration timeout) {
+  absl::MutexLock lock(&state_->mu);
+  return state_->mu.AwaitWithTimeout(
+      absl::Condition(
+          +[](State* s) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return s->held_syncs > 0 && s->hold_syncs;
+          },
+          state_.get()),
+      timeout);
 }
 
 IOStatus FaultInjectionFileSystem::SimulatePowerLoss() {

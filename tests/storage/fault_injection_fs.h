@@ -39,6 +39,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/time/time.h"
 #include "rocksdb/file_system.h"
 
 namespace accord::testing {
@@ -57,6 +58,15 @@ class FaultInjectionFileSystem final : public rocksdb::FileSystemWrapper {
   // See the contract above.
   void SetDead(bool dead);
   void SetNoSpace(bool no_space);
+  // HoldSyncs(true): every Sync/Fsync from then on waits, before doing anything, until
+  // HoldSyncs(false) (then it proceeds, and fails if the power was cut meanwhile). Lets a
+  // test keep a write in flight. WaitForHeldSync: true once at least one sync is waiting,
+  // false after `timeout`.
+  void HoldSyncs(bool hold);
+  // The next `count` Sync/Fsync calls fail with NoSpace (as fsync can on thin-provisioned
+  // or network storage) and make nothing durable; later ones work again.
+  void FailNextSyncs(int count);
+  bool WaitForHeldSync(absl::Duration timeout);
   // Truncates every tracked file to its durable size; returns the first error, if any.
   rocksdb::IOStatus SimulatePowerLoss();
 

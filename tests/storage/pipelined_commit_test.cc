@@ -1,0 +1,138 @@
+// Pipelined group commit in RocksEventLog: the writer prepares a group while the one
+// before it is being synced. Syncs are held in the fault-injection file system so that a
+// group is deterministically in flight while the next one is prepared on top of it.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/random/random.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "storage/rocksdb_event_log.h"
+#include "tests/storage/fault_injection_fs.h"
+#include "tests/storage/log_test_helpers.h"
+#include "tests/test_util.h"
+
+namespace accord::testing {
+namespace {
+
+using storage::AppendBatch;
+using storage::AppendResult;
+using storage::EventRecord;
+using storage::RocksEventLog;
+
+// An append's outcome, delivered on the log's completion thread.
+struct Outcome {
+  absl::Notification done;
+  absl::StatusOr<AppendResult> result = absl::UnknownError("not answered");
+
+  bool Wait() { return done.WaitForNotificationWithTimeout(absl::Seconds(30)); }
+};
+
+class PipelinedCommitTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    options_.data_dir = dir_.Sub("log");
+    fs_ = std::make_shared<FaultInjectionFileSystem>();
+    auto log = RocksEventLog::Open(options_, fs_);
+    ASSERT_TRUE(log.ok()) << log.status();
+    log_ = *std::move(log);
+  }
+  void TearDown() override { fs_->HoldSyncs(false); }
+
+  void AppendAsync(AppendBatch batch, Outcome* outcome) {
+    log_->AppendAsync(std::move(batch), [outcome](absl::StatusOr<AppendResult> r) {
+      outcome->result = std::move(r);
+      outcome->done.Notify();
+    });
+  }
+
+  TempDir dir_;
+  storage::EventLogOptions options_;
+  std::shared_ptr<FaultInjectionFileSystem> fs_;
+  std::unique_ptr<RocksEventLog> log_;
+  absl::BitGen gen_;
+};
+
+// The retry is checked while the original's group is still being synced: its events are
+// not in the database yet, only in the writer's view of groups in flight.
+TEST_F(PipelinedCommitTest, RetryOfAnAppendStillBeingSyncedAnswersTheOriginalResult) {
+  ASSERT_TRUE(log_->Append(RandomBatch(gen_, "p", 2, 64)).ok());
+  const AppendBatch original = RandomBatch(gen_, "p", 3, 64);
+
+  fs_->HoldSyncs(true);
+  Outcome first, retry;
+  AppendAsync(original, &first);
+  ASSERT_TRUE(fs_->WaitForHeldSync(absl::Seconds(10))) << "the first group never synced";
+  AppendAsync(original, &retry);
+  fs_->HoldSyncs(false);
+  ASSERT_TRUE(first.Wait() && retry.Wait());
+
+  ASSERT_TRUE(first.result.ok()) << first.result.status();
+  ASSERT_TRUE(retry.result.ok()) << retry.result.status();
+  EXPECT_FALSE(first.result->already_written);
+  EXPECT_TRUE(retry.result->already_written);
+  EXPECT_EQ(retry.result->first_version, 3u);
+  EXPECT_EQ(retry.result->last_version, 5u);
+  EXPECT_EQ(retry.result->last_position, first.result->last_position);
+  std::vector<EventRecord> events;
+  ASSERT_TRUE(ReadEverything(*log_, &events).ok());
+  EXPECT_EQ(events.size(), 5u);
+  EXPECT_TRUE(CheckLogStructure(events).ok()) << CheckLogStructure(events);
+}
+
+// A group prepared on top of one whose write then fails assumed events that never reach
+// the disk: it must fail too, even an idempotent retry that would otherwise answer
+// "already written"; the log then carries on, gap-free, and a restart shows neither.
+TEST_F(PipelinedCommitTest, GroupsPreparedOnAFailedWriteFailToo) {
+  ASSERT_TRUE(log_->Append(RandomBatch(gen_, "p", 2, 64)).ok());
+  const AppendBatch doomed = RandomBatch(gen_, "p", 3, 64);
+
+  fs_->HoldSyncs(true);
+  Outcome first, retry, next;
+  AppendAsync(doomed, &first);
+  ASSERT_TRUE(fs_->WaitForHeldSync(absl::Seconds(10))) << "the first group never synced";
+  AppendAsync(doomed, &retry);                        // Prepared on top of `doomed`.
+  AppendAsync(RandomBatch(gen_, "p", 1, 64), &next);  // With it, or after the failure.
+  // Wait (bounded) until the writer has prepared the next group and queued it for the
+  // syncer, which is still held in the first group's sync.
+  for (int i = 0; i < 1000 && log_->QueuedGroupsForTesting() == 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_EQ(log_->QueuedGroupsForTesting(), 1u) << "no group was prepared on the held one";
+  fs_->FailNextSyncs(1);  // The held sync fails; the disk works again after it.
+  fs_->HoldSyncs(false);
+  ASSERT_TRUE(first.Wait() && retry.Wait() && next.Wait());
+
+  EXPECT_EQ(first.result.status().code(), absl::StatusCode::kUnavailable)
+      << first.result.status();
+  EXPECT_EQ(retry.result.status().code(), absl::StatusCode::kUnavailable)
+      << "a retry of a failed append answered "
+      << (retry.result.ok() ? "OK" : retry.result.status().ToString());
+  // `next` failed with the retry's group, or was prepared after the failure and written
+  // as version 3.
+  if (next.result.ok()) {
+    EXPECT_EQ(next.result->first_version, 3u);
+  } else {
+    EXPECT_EQ(next.result.status().code(), absl::StatusCode::kUnavailable) << next.result.status();
+  }
+  auto after = log_->Append(RandomBatch(gen_, "p", 1, 64));
+  ASSERT_TRUE(after.ok()) << after.status();
+  const uint64_t expected = 2 + (next.result.ok() ? 1 : 0) + 1;
+  EXPECT_EQ(after->last_version, expected);
+
+  ASSERT_TRUE(log_->Close().ok());
+  log_.reset();
+  auto reopened = RocksEventLog::Open(options_, fs_);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  std::vector<EventRecord> events;
+  ASSERT_TRUE(ReadEverything(**reopened, &events).ok());
+  EXPECT_EQ(events.size(), expected) << "events of failed appends survived";
+  EXPECT_TRUE(CheckLogStructure(events).ok()) << CheckLogStructure(events);
+}
+
+}  // namespace
+}  // namespace accord::testing
