@@ -1,5 +1,6 @@
 #include "server/project_reader.h"
 
+#include <memory>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -9,94 +10,102 @@
 
 namespace accord::server {
 
-absl::StatusOr<std::vector<accord::v1::RecordedEvent>> ReadProjectEvents(
-    storage::EventLog& log, const std::string& project_id, const domain::ReplayOptions& options,
-    uint64_t from_version) {
-  std::vector<accord::v1::RecordedEvent> events;
+namespace {
+
+// Calls `visit` with each of the project's stored events from `from_version` on, in
+// version order and within `options`' bounds (up_to_version, recorded_up_to), page by
+// page; `visit` returns false to stop. The one place both bounds are applied.
+template <typename Visit>
+absl::Status ForEachProjectEvent(storage::EventLog& log, const std::string& project_id,
+                                 const domain::ReplayOptions& options, uint64_t from_version,
+                                 bool fill_cache, Visit visit) {
   std::vector<storage::EventRecord> page;
   storage::ReadLimits limits;
   limits.max_count = 1024;
-  uint64_t next = from_version;
-  for (;;) {
-    if (options.up_to_version != 0 && next > options.up_to_version) break;
+  limits.fill_cache = fill_cache;
+  for (uint64_t next = from_version;;) {
+    if (options.up_to_version != 0 && next > options.up_to_version) return absl::OkStatus();
     absl::Status s =
         log.ReadStream(project_id, next, storage::ReadDirection::kForwards, limits, &page);
     if (!s.ok()) return s;
-    if (page.empty()) break;
-    bool past_time = false;
+    if (page.empty()) return absl::OkStatus();
     for (const storage::EventRecord& r : page) {
-      if (options.up_to_version != 0 && r.version > options.up_to_version) break;
+      if (options.up_to_version != 0 && r.version > options.up_to_version) {
+        return absl::OkStatus();
+      }
       // recorded_at never decreases along the log, so the first later event ends it.
       if (options.recorded_up_to.has_value() &&
           absl::FromUnixSeconds(r.recorded_at.seconds) + absl::Nanoseconds(r.recorded_at.nanos) >
               *options.recorded_up_to) {
-        past_time = true;
-        break;
+        return absl::OkStatus();
       }
-      if (absl::Status c = ToRecordedEvent(r, &events.emplace_back()); !c.ok()) return c;
+      absl::StatusOr<bool> more = visit(r);
+      if (!more.ok()) return more.status();
+      if (!*more) return absl::OkStatus();
     }
-    if (past_time) break;
     next = page.back().version + 1;
   }
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<accord::v1::RecordedEvent>> ReadProjectEvents(
+    storage::EventLog& log, const std::string& project_id, const domain::ReplayOptions& options,
+    uint64_t from_version) {
+  std::vector<accord::v1::RecordedEvent> events;
+  absl::Status s = ForEachProjectEvent(
+      log, project_id, options, from_version, /*fill_cache=*/true,
+      [&](const storage::EventRecord& r) -> absl::StatusOr<bool> {
+        if (absl::Status c = ToRecordedEvent(r, &events.emplace_back()); !c.ok()) return c;
+        return true;
+      });
+  if (!s.ok()) return s;
   return events;
 }
 
 namespace {
 
 // Applies the project's events from `from_version` within `options`' bounds to `*state`,
-// one page at a time, each page's events parsed onto one arena that is then dropped.
-// Returns false, with `*state` half-applied, at the first event that needs a full replay.
+// each parsed onto an arena dropped every 1024 events. Returns false, with `*state`
+// half-applied, at the first event that needs a full replay.
 absl::StatusOr<bool> ApplyProjectEvents(storage::EventLog& log, const std::string& project_id,
                                         const domain::ReplayOptions& options,
                                         uint64_t from_version, accord::v1::ProjectState* state,
                                         domain::ProjectIndex* index, uint64_t* applied,
                                         bool fill_cache = true) {
-  std::vector<storage::EventRecord> page;
-  storage::ReadLimits limits;
-  limits.max_count = 1024;
-  limits.fill_cache = fill_cache;
+  // One envelope message for all events (its strings keep their buffers); each payload
+  // parsed onto the arena and lent to it for the apply.
   accord::v1::RecordedEvent event;
   google::protobuf::ArenaOptions arena_options;
   arena_options.start_block_size = 64 << 10;
   arena_options.max_block_size = 1 << 20;
-  // Each event's effect is applied as it comes; the envelope (version, last activity,
-  // hash) only for the last one applied, when the run ends.
-  bool envelope_pending = false;
-  auto finish = [&] {
-    if (envelope_pending) domain::ApplyEventEnvelope(event, state);
-    return true;
-  };
-  for (uint64_t next = from_version;;) {
-    if (options.up_to_version != 0 && next > options.up_to_version) break;
-    absl::Status s =
-        log.ReadStream(project_id, next, storage::ReadDirection::kForwards, limits, &page);
-    if (!s.ok()) return s;
-    if (page.empty()) break;
-    google::protobuf::Arena arena(arena_options);  // The page's payloads.
-    for (const storage::EventRecord& r : page) {
-      if (options.up_to_version != 0 && r.version > options.up_to_version) return finish();
-      // recorded_at never decreases along the log, so the first later event ends it.
-      if (options.recorded_up_to.has_value() &&
-          absl::FromUnixSeconds(r.recorded_at.seconds) + absl::Nanoseconds(r.recorded_at.nanos) >
-              *options.recorded_up_to) {
-        return finish();
-      }
-      // One envelope message for all events (its strings keep their buffers), each
-      // payload parsed onto the page's arena and lent to it for the apply.
-      ToApplyEnvelope(r, &event);  // Overwrites every field it sets; sets nothing else.
-      auto* payload = google::protobuf::Arena::CreateMessage<accord::v1::EventPayload>(&arena);
-      if (absl::Status c = ParseStoredPayload(r, payload); !c.ok()) return c;
-      event.unsafe_arena_set_allocated_payload(payload);
-      const bool needs_replay = domain::NeedsReplay(event);
-      if (!needs_replay) domain::ApplyEventEffect(event, state, index);
-      event.unsafe_arena_release_payload();
-      if (needs_replay) return false;
-      envelope_pending = true;
-      ++*applied;
-    }
-    next = page.back().version + 1;
-  }
-  return finish();
+  auto arena = std::make_unique<google::protobuf::Arena>(arena_options);
+  size_t on_arena = 0;
+  bool needs_replay = false;
+  absl::Status s = ForEachProjectEvent(
+      log, project_id, options, from_version, fill_cache,
+      [&](const storage::EventRecord& r) -> absl::StatusOr<bool> {
+        if (++on_arena > 1024) {
+          arena = std::make_unique<google::protobuf::Arena>(arena_options);
+          on_arena = 1;
+        }
+        ToApplyEnvelope(r, &event);  // Overwrites every field it sets; sets nothing else.
+        auto* payload =
+            google::protobuf::Arena::CreateMessage<accord::v1::EventPayload>(arena.get());
+        if (absl::Status c = ParseStoredPayload(r, payload); !c.ok()) return c;
+        event.unsafe_arena_set_allocated_payload(payload);
+        needs_replay = domain::NeedsReplay(event);
+        // Each event's effect as it comes; the envelope only of the last one, below.
+        if (!needs_replay) domain::ApplyEventEffect(event, state, index);
+        event.unsafe_arena_release_payload();
+        if (needs_replay) return false;
+        ++*applied;
+        return true;
+      });
+  if (!s.ok()) return s;
+  if (needs_replay) return false;
+  if (*applied > 0) domain::ApplyEventEnvelope(event, state);
+  return true;
 }
 
 // Starts from the latest snapshot at or before the wanted version and applies the events

@@ -58,7 +58,6 @@ Timestamp Now() {
   return Timestamp{seconds, nanos};
 }
 
-rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 std::string_view ToView(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
 
 std::string EncodeSnapshotValue(std::string_view bytes) {
@@ -385,12 +384,8 @@ void RocksEventLog::WriterLoop() {
       prepared = PrepareGroup(std::move(group));
     }
     {
+      // Room was waited for before the group was taken; only this thread adds groups.
       absl::MutexLock lock(&sync_mu_);
-      sync_mu_.Await(absl::Condition(
-          +[](RocksEventLog* log) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-            return log->to_sync_.size() < kMaxQueuedGroups;
-          },
-          this));
       to_sync_.push_back(std::move(prepared));
     }
   }
@@ -958,11 +953,6 @@ absl::Status RocksEventLog::PutSnapshot(std::string_view project_id, uint64_t ve
                                         std::string_view bytes) {
   absl::ReaderMutexLock db_lock(&db_mu_);
   if (!db_) return absl::UnavailableError("event log is closed");
-  return PutSnapshotLocked(project_id, version, bytes);
-}
-
-absl::Status RocksEventLog::PutSnapshotLocked(std::string_view project_id, uint64_t version,
-                                              std::string_view bytes) {
   return FromRocks(db_->Put(rocksdb::WriteOptions(), snapshots_cf_, StreamKey(project_id, version),
                             EncodeSnapshotValue(bytes)),
                    "writing a snapshot");

@@ -138,8 +138,6 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
   absl::StatusOr<std::optional<Snapshot>> FloorSnapshotLocked(std::string_view project_id,
                                                               uint64_t max_version)
       ABSL_SHARED_LOCKS_REQUIRED(db_mu_);
-  absl::Status PutSnapshotLocked(std::string_view project_id, uint64_t version,
-                                 std::string_view bytes) ABSL_SHARED_LOCKS_REQUIRED(db_mu_);
   absl::Status ReadStreamLocked(std::string_view project_id, uint64_t from_version,
                                 ReadDirection direction, const ReadLimits& limits,
                                 std::vector<EventRecord>* out)

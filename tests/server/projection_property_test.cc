@@ -287,15 +287,24 @@ uint64_t SnapshotInterval(std::mt19937_64& rng) {
   return std::uniform_int_distribution<uint64_t>(2, 40)(rng);
 }
 
+// Appends seed's generated history to ProjectFor(seed) on `server` in random batches and
+// reads back what was recorded.
+void ServeHistory(InProcessServer& server, uint64_t seed, std::mt19937_64& rng,
+                  std::vector<v1::RecordedEvent>* events) {
+  const std::string project = ProjectFor(seed);
+  const std::vector<GeneratedEvent> history = GenerateHistory(seed, {.length = kHistoryLength});
+  ASSERT_NO_FATAL_FAILURE(AppendAll(server.target(), project, Batches(history, rng)));
+  *events = ReadEvents(server.target(), project);
+  ASSERT_EQ(events->size(), history.size()) << project;
+}
+
 TEST(ProjectionPropertyTest, LiveStateEqualsFreshReplay) {
   for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
     std::mt19937_64 rng(seed);
     InProcessServer server(absl::Milliseconds(200), SnapshotInterval(rng));
     const std::string project = ProjectFor(seed);
-    const std::vector<GeneratedEvent> history = GenerateHistory(seed, {.length = kHistoryLength});
-    ASSERT_NO_FATAL_FAILURE(AppendAll(server.target(), project, Batches(history, rng)));
-    const std::vector<v1::RecordedEvent> events = ReadEvents(server.target(), project);
-    ASSERT_EQ(events.size(), history.size()) << project;
+    std::vector<v1::RecordedEvent> events;
+    ASSERT_NO_FATAL_FAILURE(ServeHistory(server, seed, rng, &events));
     const v1::ProjectState replayed = ReplayHere(events, project);
     ExpectSameState(ServedState(server.target(), project), replayed, project);
     ExpectInvariants(events, events.size(), replayed, project);
@@ -307,10 +316,8 @@ TEST(ProjectionPropertyTest, StateAsOfVersionEqualsReplayOfPrefix) {
     std::mt19937_64 rng(seed * 7919);
     InProcessServer server(absl::Milliseconds(200), SnapshotInterval(rng));
     const std::string project = ProjectFor(seed);
-    const std::vector<GeneratedEvent> history = GenerateHistory(seed, {.length = kHistoryLength});
-    ASSERT_NO_FATAL_FAILURE(AppendAll(server.target(), project, Batches(history, rng)));
-    const std::vector<v1::RecordedEvent> events = ReadEvents(server.target(), project);
-    ASSERT_EQ(events.size(), history.size()) << project;
+    std::vector<v1::RecordedEvent> events;
+    ASSERT_NO_FATAL_FAILURE(ServeHistory(server, seed, rng, &events));
     for (int probe = 0; probe < 8; ++probe) {
       const uint64_t n = std::uniform_int_distribution<uint64_t>(1, events.size())(rng);
       const std::vector<v1::RecordedEvent> prefix(events.begin(), events.begin() + n);
