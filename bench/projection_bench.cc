@@ -317,13 +317,16 @@ int main(int argc, char** argv) {
       accord::domain::ReplayOptions options;
       options.up_to_version = absl::Uniform<uint64_t>(gen, 1, n + 1);
       options.now = absl::Now();
-      // As GetProject does: into an arena-allocated response.
-      google::protobuf::Arena arena;
-      auto* state = google::protobuf::Arena::CreateMessage<v1::ProjectState>(&arena);
+      // As GetProject does: the state's bytes, for the response.
+      std::string bytes;
       const absl::Time start = absl::Now();
-      absl::Status status = accord::server::ReadProjectStateInto(*log, "long", options, state);
+      absl::Status status = accord::server::ReadProjectStateBytes(*log, "long", options, &bytes);
       micros.push_back(absl::ToDoubleMicroseconds(absl::Now() - start));
-      if (!status.ok() || state->version() != options.up_to_version) {
+      // Checked outside the timing, on the first reads only (a full parse is what the
+      // read avoids; it would dominate a profile of this loop).
+      v1::ProjectState state;
+      if (!status.ok() || (i < 20 && (!state.ParseFromString(bytes) ||
+                                      state.version() != options.up_to_version))) {
         std::fprintf(stderr, "as-of read failed\n");
         return 1;
       }

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/arena.h"
+#include "server/domain/lazy_project_state.h"
 #include "server/event_translation.h"
 #include "server/project_snapshots.h"
 
@@ -134,7 +135,68 @@ absl::StatusOr<bool> StateFromSnapshot(storage::EventLog& log, const std::string
   return true;
 }
 
+// The current version of `project_id`, checked against options.up_to_version: the
+// version a version-bounded read wants.
+absl::StatusOr<uint64_t> WantedVersion(storage::EventLog& log, const std::string& project_id,
+                                       const domain::ReplayOptions& options) {
+  auto current = log.StreamVersion(project_id);
+  if (!current.ok()) return current.status();
+  if (*current == 0) {
+    return absl::NotFoundError(absl::StrCat("project ", project_id, " has no events"));
+  }
+  if (options.up_to_version > *current) {
+    return absl::OutOfRangeError(absl::StrCat("as_of_version ", options.up_to_version,
+                                              " is beyond project ", project_id,
+                                              "'s current version ", *current));
+  }
+  return options.up_to_version != 0 ? options.up_to_version : *current;
+}
+
+// StateFromSnapshot, serialized into `*out`, parsing of the snapshot only what the events
+// after it touch (domain::LazyProjectState). False, with `*out` unchanged, when a snapshot
+// cannot be used.
+absl::StatusOr<bool> StateBytesFromSnapshot(storage::EventLog& log,
+                                            const std::string& project_id, uint64_t version,
+                                            const domain::ReplayOptions& options,
+                                            google::protobuf::Arena* arena, std::string* out) {
+  auto snapshot = log.snapshots().FloorSnapshot(project_id, version);
+  if (!snapshot.ok()) return snapshot.status();
+  if (!snapshot->has_value()) return false;
+  const std::optional<std::string_view> bytes = SnapshotStateBytes((*snapshot)->bytes);
+  if (!bytes.has_value()) return false;
+  domain::LazyProjectState lazy(arena);
+  if (!lazy.Init(*bytes) || lazy.state()->version() != (*snapshot)->version) return false;
+  domain::ReplayOptions tail;
+  tail.up_to_version = version;
+  uint64_t applied = 0;
+  auto incremental = ApplyProjectEvents(log, project_id, tail, lazy.state()->version() + 1,
+                                        lazy.state(), lazy.index(), &applied);
+  if (!incremental.ok()) return incremental.status();
+  if (!*incremental) return false;
+  if (options.now.has_value()) lazy.ComputeAsOf(*options.now);
+  lazy.state()->set_project_id(project_id);
+  lazy.AppendTo(out);
+  return true;
+}
+
 }  // namespace
+
+absl::Status ReadProjectStateBytes(storage::EventLog& log, const std::string& project_id,
+                                   const domain::ReplayOptions& options, std::string* out) {
+  google::protobuf::Arena arena;
+  if (!options.recorded_up_to.has_value()) {
+    auto version = WantedVersion(log, project_id, options);
+    if (!version.ok()) return version.status();
+    auto from_snapshot =
+        StateBytesFromSnapshot(log, project_id, *version, options, &arena, out);
+    if (!from_snapshot.ok()) return from_snapshot.status();
+    if (*from_snapshot) return absl::OkStatus();
+  }
+  auto* state = google::protobuf::Arena::CreateMessage<accord::v1::ProjectState>(&arena);
+  if (absl::Status s = ReadProjectStateInto(log, project_id, options, state); !s.ok()) return s;
+  state->AppendToString(out);
+  return absl::OkStatus();
+}
 
 absl::StatusOr<accord::v1::ProjectState> ReadProjectState(storage::EventLog& log,
                                                           const std::string& project_id,
@@ -149,18 +211,9 @@ absl::Status ReadProjectStateInto(storage::EventLog& log, const std::string& pro
                                   accord::v1::ProjectState* out) {
   // Snapshots serve version-bounded reads (now, or as of a version); a time bound replays.
   if (!options.recorded_up_to.has_value()) {
-    auto current = log.StreamVersion(project_id);
-    if (!current.ok()) return current.status();
-    if (*current == 0) {
-      return absl::NotFoundError(absl::StrCat("project ", project_id, " has no events"));
-    }
-    if (options.up_to_version > *current) {
-      return absl::OutOfRangeError(absl::StrCat("as_of_version ", options.up_to_version,
-                                                " is beyond project ", project_id,
-                                                "'s current version ", *current));
-    }
-    const uint64_t version = options.up_to_version != 0 ? options.up_to_version : *current;
-    auto from_snapshot = StateFromSnapshot(log, project_id, version, options, out);
+    auto version = WantedVersion(log, project_id, options);
+    if (!version.ok()) return version.status();
+    auto from_snapshot = StateFromSnapshot(log, project_id, *version, options, out);
     if (!from_snapshot.ok()) return from_snapshot.status();
     if (*from_snapshot) {
       out->set_project_id(project_id);

@@ -40,6 +40,12 @@ absl::Status ReadProjectStateInto(storage::EventLog& log, const std::string& pro
                                   const domain::ReplayOptions& options,
                                   accord::v1::ProjectState* out);
 
+// The same, serialized (appended to `*out`): what GetProject sends. From a snapshot it
+// parses only the items the events after it touch (domain::LazyProjectState), so a past
+// state of a long project costs about a copy of the snapshot's bytes, not a parse of it.
+absl::Status ReadProjectStateBytes(storage::EventLog& log, const std::string& project_id,
+                                   const domain::ReplayOptions& options, std::string* out);
+
 }  // namespace accord::server
 
 #endif  // ACCORD_SERVER_PROJECT_READER_H_

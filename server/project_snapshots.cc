@@ -11,12 +11,17 @@ std::string EncodeSnapshot(const accord::v1::ProjectState& state) {
   return out;
 }
 
-bool DecodeSnapshotInto(std::string_view bytes, accord::v1::ProjectState* out) {
-  if (bytes.size() < 4) return false;
+std::optional<std::string_view> SnapshotStateBytes(std::string_view bytes) {
+  if (bytes.size() < 4) return std::nullopt;
   uint32_t version = 0;
   for (int i = 0; i < 4; ++i) version |= uint32_t{static_cast<uint8_t>(bytes[i])} << (8 * i);
-  if (version != kProjectionVersion) return false;
-  return out->ParseFromArray(bytes.data() + 4, static_cast<int>(bytes.size() - 4));
+  if (version != kProjectionVersion) return std::nullopt;
+  return bytes.substr(4);
+}
+
+bool DecodeSnapshotInto(std::string_view bytes, accord::v1::ProjectState* out) {
+  const std::optional<std::string_view> state = SnapshotStateBytes(bytes);
+  return state.has_value() && out->ParseFromArray(state->data(), static_cast<int>(state->size()));
 }
 
 std::optional<accord::v1::ProjectState> DecodeSnapshot(std::string_view bytes) {

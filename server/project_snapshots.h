@@ -22,6 +22,9 @@ std::optional<accord::v1::ProjectState> DecodeSnapshot(std::string_view bytes);
 // The same into `*out` (which may live on an arena); false, with `*out` unspecified, where
 // DecodeSnapshot gives nullopt.
 bool DecodeSnapshotInto(std::string_view bytes, accord::v1::ProjectState* out);
+// The serialized ProjectState within a snapshot's bytes (a view into them), or nullopt
+// for another projection version.
+std::optional<std::string_view> SnapshotStateBytes(std::string_view bytes);
 
 }  // namespace accord::server
 

@@ -10,8 +10,14 @@
 #include "spdlog/spdlog.h"
 
 #include <atomic>
+#include <cstring>
+#include <memory>
 #include <optional>
 #include <thread>
+#include <vector>
+
+#include "google/protobuf/io/coded_stream.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "server/event_translation.h"
 #include "server/project_reader.h"
 #include "server/status_mapping.h"
@@ -150,6 +156,39 @@ class RebuildReactor final : public grpc::ServerWriteReactor<accord::v1::Rebuild
   std::thread worker_;  // Joined in OnDone, which comes after Finish.
 };
 
+// Parses a raw method's request bytes into `*request`.
+bool ParseRequest(const grpc::ByteBuffer& bytes, google::protobuf::MessageLite* request) {
+  std::vector<grpc::Slice> slices;
+  if (!bytes.Dump(&slices).ok()) return false;
+  if (slices.size() == 1) {
+    return request->ParseFromArray(slices[0].begin(), static_cast<int>(slices[0].size()));
+  }
+  std::string joined;
+  for (const grpc::Slice& slice : slices) {
+    joined.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  return request->ParseFromString(joined);
+}
+
+// A serialized GetProjectResponse from `*bytes`, whose first `room` bytes are free and
+// the rest a serialized ProjectState: its field tag and length go in just before it. The
+// buffer is handed to gRPC as is (no copy of a multi-megabyte state).
+grpc::ByteBuffer StateResponse(std::unique_ptr<std::string> bytes, size_t room) {
+  const size_t state_size = bytes->size() - room;
+  uint8_t prefix[11];
+  prefix[0] = (accord::v1::GetProjectResponse::kStateFieldNumber << 3) | 2;  // Length-delimited.
+  uint8_t* end = google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(
+      state_size, prefix + 1);
+  const size_t prefix_size = end - prefix;
+  char* start = bytes->data() + room - prefix_size;
+  std::memcpy(start, prefix, prefix_size);
+  std::string* raw = bytes.release();  // Owned by the slice from here: freed by its destroy.
+  grpc::Slice slice(start, prefix_size + state_size,
+                    [](void* p) { std::unique_ptr<std::string>(static_cast<std::string*>(p)); },
+                    raw);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
 }  // namespace
 
 grpc::ServerWriteReactor<accord::v1::RebuildProgress>* ProjectsService::RebuildProjections(
@@ -161,37 +200,49 @@ grpc::ServerWriteReactor<accord::v1::RebuildProgress>* ProjectsService::RebuildP
 }
 
 grpc::ServerUnaryReactor* ProjectsService::GetProject(grpc::CallbackServerContext* context,
-                                                      const accord::v1::GetProjectRequest* request,
-                                                      accord::v1::GetProjectResponse* response) {
+                                                      const grpc::ByteBuffer* request_bytes,
+                                                      grpc::ByteBuffer* response_bytes) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::Status s = ValidateProjectId(request->project_id(), "project_id"); !s.ok()) {
+  accord::v1::GetProjectRequest request;
+  if (!ParseRequest(*request_bytes, &request)) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                 "request: not a serialized accord.v1.GetProjectRequest"));
+    return reactor;
+  }
+  if (absl::Status s = ValidateProjectId(request.project_id(), "project_id"); !s.ok()) {
     reactor->Finish(ToGrpcStatus(s));
     return reactor;
   }
   domain::ReplayOptions options;
-  switch (request->as_of_case()) {
+  switch (request.as_of_case()) {
     case accord::v1::GetProjectRequest::kAsOfVersion:
-      if (request->as_of_version() == 0) {
+      if (request.as_of_version() == 0) {
         reactor->Finish(ToGrpcStatus(absl::InvalidArgumentError("as_of_version: must be >= 1")));
         return reactor;
       }
-      options.up_to_version = request->as_of_version();
+      options.up_to_version = request.as_of_version();
       break;
     case accord::v1::GetProjectRequest::kAsOfTime:
-      options.recorded_up_to = absl::FromUnixSeconds(request->as_of_time().seconds()) +
-                               absl::Nanoseconds(request->as_of_time().nanos());
+      options.recorded_up_to = absl::FromUnixSeconds(request.as_of_time().seconds()) +
+                               absl::Nanoseconds(request.as_of_time().nanos());
       break;
     case accord::v1::GetProjectRequest::AS_OF_NOT_SET:
       break;
   }
-  options.now = request->has_now() ? absl::FromUnixSeconds(request->now().seconds()) +
-                                         absl::Nanoseconds(request->now().nanos())
-                                   : absl::Now();
-  // The response lives on an arena (get_project_allocator_): a snapshot is parsed straight
-  // into it, without a copy of the state.
-  absl::Status status =
-      ReadProjectStateInto(*log_, request->project_id(), options, response->mutable_state());
-  reactor->Finish(ToGrpcStatus(status));
+  options.now = request.has_now() ? absl::FromUnixSeconds(request.now().seconds()) +
+                                        absl::Nanoseconds(request.now().nanos())
+                                  : absl::Now();
+  // GetProjectResponse { ProjectState state = 1; }: the state's bytes behind its tag and
+  // length. Reserve room for those, then fill them in once the state's size is known.
+  constexpr size_t kPrefixRoom = 1 + 10;
+  auto bytes = std::make_unique<std::string>(kPrefixRoom, '\0');
+  absl::Status status = ReadProjectStateBytes(*log_, request.project_id(), options, bytes.get());
+  if (!status.ok()) {
+    reactor->Finish(ToGrpcStatus(status));
+    return reactor;
+  }
+  *response_bytes = StateResponse(std::move(bytes), kPrefixRoom);
+  reactor->Finish(grpc::Status::OK);
   return reactor;
 }
 

@@ -3,26 +3,28 @@
 // responsiveness. Thin: it translates requests, reads the project's events
 // (project_reader.h) and delegates to the pure functions of server/domain/.
 //
-// Every answer is computed by replaying the project's stream (cost O(stream length));
-// persisted projections and snapshots are the next step.
+// Project states are read from the latest snapshot at or before the wanted version plus
+// the events after it (project_reader.h); the other answers replay the project's stream.
 #ifndef ACCORD_SERVER_PROJECTS_SERVICE_H_
 #define ACCORD_SERVER_PROJECTS_SERVICE_H_
 
 #include "accord/v1/projects.grpc.pb.h"
-#include "server/arena_message_allocator.h"
 #include "storage/event_log.h"
 
 namespace accord::server {
 
-class ProjectsService final : public accord::v1::Projects::CallbackService {
+// GetProject is a raw method (bytes in, bytes out): its response is the project state as
+// ReadProjectStateBytes writes it, largely the snapshot's own bytes, never parsed whole.
+class ProjectsService final
+    : public accord::v1::Projects::WithRawCallbackMethod_GetProject<
+          accord::v1::Projects::CallbackService> {
  public:
-  explicit ProjectsService(storage::EventLog* log) : log_(log) {
-    SetMessageAllocatorFor_GetProject(&get_project_allocator_);
-  }
+  explicit ProjectsService(storage::EventLog* log) : log_(log) {}
 
+  // Request: a serialized GetProjectRequest; response: a serialized GetProjectResponse.
   grpc::ServerUnaryReactor* GetProject(grpc::CallbackServerContext* context,
-                                       const accord::v1::GetProjectRequest* request,
-                                       accord::v1::GetProjectResponse* response) override;
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* ListProjects(grpc::CallbackServerContext* context,
                                          const accord::v1::ListProjectsRequest* request,
                                          accord::v1::ListProjectsResponse* response) override;
@@ -42,8 +44,6 @@ class ProjectsService final : public accord::v1::Projects::CallbackService {
 
  private:
   storage::EventLog* const log_;
-  ArenaMessageAllocator<accord::v1::GetProjectRequest, accord::v1::GetProjectResponse>
-      get_project_allocator_;
 };
 
 }  // namespace accord::server

@@ -265,6 +265,9 @@ absl::Status RocksEventLog::OpenDb() {
   snapshot_options.enable_blob_files = true;
   snapshot_options.min_blob_size = 16 << 10;
   snapshot_options.enable_blob_garbage_collection = true;  // Rebuilds overwrite snapshots.
+  // Reads of past states of a project come back to the same few snapshots: served from
+  // the block cache, a snapshot is one copy, not a file read and a copy.
+  snapshot_options.blob_cache = table.block_cache;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, cf_options},

@@ -18,6 +18,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "server/domain/event_validation.h"
+#include "server/domain/lazy_project_state.h"
 
 namespace accord::domain {
 namespace projection_internal {
@@ -49,6 +50,9 @@ class Positions {
     positions_.emplace(std::string(key), position);
     indexed_ = position + 1;
   }
+
+  // Items of the list not parsed yet (LazyProjectState), or nullptr.
+  BaseItems* base = nullptr;
 
  private:
   template <typename KeyOf>
@@ -98,6 +102,35 @@ struct ProjectIndex::Tables {
 };
 
 ProjectIndex::ProjectIndex() : tables_(std::make_unique<Tables>()) {}
+
+bool ProjectIndex::AttachBaseItems(int project_state_field, BaseItems* items) {
+  using S = accord::v1::ProjectState;
+  auto attach = [&](auto* positions) {
+    positions->base = items;
+    return true;
+  };
+  auto& l = tables_->lists;
+  switch (project_state_field) {
+    case S::kMembersFieldNumber: return attach(&std::get<Tables::Positions<accord::v1::Member>>(l));
+    case S::kMilestonesFieldNumber: return attach(&std::get<Tables::Positions<accord::v1::Milestone>>(l));
+    case S::kTasksFieldNumber: return attach(&std::get<Tables::Positions<accord::v1::Task>>(l));
+    case S::kResourcesFieldNumber: return attach(&std::get<Tables::Positions<accord::v1::Resource>>(l));
+    case S::kRisksFieldNumber: return attach(&std::get<Tables::Positions<accord::v1::Risk>>(l));
+    case S::kIssuesFieldNumber: return attach(&std::get<Tables::Positions<accord::v1::Issue>>(l));
+    case S::kChangesFieldNumber: return attach(&std::get<Tables::Positions<accord::v1::Change>>(l));
+    case S::kApprovalsFieldNumber: return attach(&std::get<Tables::Positions<accord::v1::Approval>>(l));
+    case S::kMeetingsFieldNumber: return attach(&std::get<Tables::Positions<accord::v1::Meeting>>(l));
+    case S::kActionItemsFieldNumber: return attach(&std::get<Tables::Positions<accord::v1::ActionItem>>(l));
+    case S::kClientActionsFieldNumber: return attach(&std::get<Tables::Positions<accord::v1::ClientAction>>(l));
+    case S::kDeliverablesFieldNumber: return attach(&std::get<Tables::Positions<accord::v1::Deliverable>>(l));
+    case S::kFeedbackFieldNumber: return attach(&std::get<Tables::Positions<accord::v1::FeedbackItem>>(l));
+    case S::kSurveysFieldNumber: return attach(&std::get<Tables::Positions<accord::v1::SurveyResult>>(l));
+    case S::kIncentivesFieldNumber: return attach(&std::get<Tables::Positions<accord::v1::Incentive>>(l));
+    case S::kDocumentsFieldNumber: return attach(&std::get<Tables::Positions<accord::v1::Document>>(l));
+    case S::kLessonsFieldNumber: return attach(&std::get<Tables::Positions<accord::v1::Lesson>>(l));
+    default: return false;
+  }
+}
 
 template <typename T>
 int PositionOf(const google::protobuf::RepeatedPtrField<T>& items,
@@ -248,9 +281,22 @@ template <typename T>
 T* Find(const Ctx& c, RepeatedPtrField<T>* items, const std::string& (T::*id_of)() const,
         const std::string& id) {
   if (c.index != nullptr) {
-    const int position = std::get<ProjectIndex::Tables::Positions<T>>(c.index->lists)
-                             .Find(*items, IdOf(id_of), id);
-    return position < 0 ? nullptr : items->Mutable(position);
+    auto& positions = std::get<ProjectIndex::Tables::Positions<T>>(c.index->lists);
+    const int position = positions.Find(*items, IdOf(id_of), id);
+    if (position >= 0) return items->Mutable(position);
+    if (positions.base == nullptr) return nullptr;
+    // Not parsed yet? (LazyProjectState)
+    const int ordinal = positions.base->Find(id);
+    if (ordinal < 0) return nullptr;
+    T* item = items->Add();
+    const std::string_view bytes = positions.base->item(ordinal);
+    if (!item->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+      items->RemoveLast();  // Init checked the state parses; cannot happen.
+      return nullptr;
+    }
+    positions.base->Parsed(ordinal, items->size() - 1);
+    positions.Added(id, items->size() - 1);
+    return item;
   }
   for (T& item : *items) {
     if ((item.*id_of)() == id) return &item;

@@ -25,6 +25,8 @@
 
 namespace accord::domain {
 
+class BaseItems;  // lazy_project_state.h
+
 // Applies one recorded event of a project to `state`: the payload's effect, then the
 // envelope (version, last_activity, last_event_hash_hex, project_id). References to items
 // the state does not hold (a task never planned, ...) are ignored: the append rules reject
@@ -49,6 +51,12 @@ class ProjectIndex {
 
   struct Tables;  // Defined in project_projection.cc.
   Tables& tables() { return *tables_; }
+
+  // Makes `items` (not owned) the not-yet-parsed items of the state's list field
+  // `project_state_field` (a ProjectState field number of a list whose items have their
+  // id in field 1): an item an event names that is not in the list is parsed from there
+  // and appended to it (LazyProjectState). False for any other field.
+  bool AttachBaseItems(int project_state_field, BaseItems* items);
 
  private:
   std::unique_ptr<Tables> tables_;

@@ -1,0 +1,325 @@
+#include "server/domain/lazy_project_state.h"
+
+#include <array>
+#include <utility>
+
+#include "google/protobuf/io/coded_stream.h"
+
+namespace accord::domain {
+
+namespace {
+
+namespace v1 = accord::v1;
+using S = v1::ProjectState;
+
+// The list fields kept as bytes: every list whose items the projection finds by an id
+// in field 1 (ProjectIndex::AttachBaseItems). The others (budget, responsibilities, ...)
+// are small and parsed with the head.
+constexpr int kBaseLists[] = {
+    S::kMembersFieldNumber,       S::kMilestonesFieldNumber,    S::kTasksFieldNumber,
+    S::kResourcesFieldNumber,     S::kRisksFieldNumber,         S::kIssuesFieldNumber,
+    S::kChangesFieldNumber,       S::kApprovalsFieldNumber,     S::kMeetingsFieldNumber,
+    S::kActionItemsFieldNumber,   S::kClientActionsFieldNumber, S::kDeliverablesFieldNumber,
+    S::kFeedbackFieldNumber,      S::kSurveysFieldNumber,       S::kIncentivesFieldNumber,
+    S::kDocumentsFieldNumber,     S::kLessonsFieldNumber,
+};
+
+bool IsBaseList(int field_number) {
+  for (int f : kBaseLists) {
+    if (f == field_number) return true;
+  }
+  return false;
+}
+
+// The fields of a serialized message, one at a time. Only what states hold: varints,
+// fixed 32/64-bit and length-delimited fields (no groups). Cheaper than a CodedInputStream
+// per item, which matters when walking every item of a large state.
+class FieldReader {
+ public:
+  explicit FieldReader(std::string_view bytes)
+      : begin_(reinterpret_cast<const uint8_t*>(bytes.data())),
+        p_(begin_),
+        end_(begin_ + bytes.size()) {}
+
+  // Reads the next field: its number, wire type and where it starts (at its tag). False at
+  // the end or on malformed bytes (then ok() is false).
+  bool Next() {
+    if (p_ == end_) return false;
+    start_ = p_ - begin_;
+    uint64_t tag = 0;
+    if (!ReadVarint(&tag) || (tag >> 3) == 0 || (tag >> 3) > (uint64_t{1} << 29)) return Fail();
+    field_ = static_cast<int>(tag >> 3);
+    wire_type_ = static_cast<int>(tag & 7);
+    value_read_ = false;
+    return true;
+  }
+  int field() const { return field_; }
+  int wire_type() const { return wire_type_; }
+  size_t start() const { return start_; }
+  bool ok() const { return ok_; }
+
+  // The current field's value: a varint, or the bytes of a length-delimited field.
+  bool Varint(uint64_t* value) {
+    if (wire_type_ != kVarint || !ReadVarint(value)) return Fail();
+    value_read_ = true;
+    return true;
+  }
+  bool Bytes(std::string_view* value) {
+    uint64_t length = 0;
+    if (wire_type_ != kLengthDelimited || !ReadVarint(&length) ||
+        length > static_cast<uint64_t>(end_ - p_)) {
+      return Fail();
+    }
+    *value = std::string_view(reinterpret_cast<const char*>(p_), length);
+    p_ += length;
+    value_read_ = true;
+    return true;
+  }
+  // Skips the current field's value unless it was read; where the next field starts.
+  bool Skip() {
+    if (value_read_) return true;
+    value_read_ = true;
+    uint64_t ignored = 0;
+    std::string_view bytes;
+    switch (wire_type_) {
+      case kVarint: return ReadVarint(&ignored) || Fail();
+      case kLengthDelimited: return Bytes(&bytes);
+      case kFixed64: return Advance(8);
+      case kFixed32: return Advance(4);
+      default: return Fail();
+    }
+  }
+  size_t position() const { return p_ - begin_; }
+
+  static constexpr int kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kFixed32 = 5;
+
+ private:
+  bool ReadVarint(uint64_t* value) {
+    uint64_t result = 0;
+    for (int shift = 0; shift < 64 && p_ < end_; shift += 7) {
+      const uint8_t b = *p_++;
+      result |= uint64_t{b & 0x7Fu} << shift;
+      if (b < 0x80) {
+        *value = result;
+        return true;
+      }
+    }
+    return false;
+  }
+  bool Advance(size_t n) {
+    if (static_cast<size_t>(end_ - p_) < n) return Fail();
+    p_ += n;
+    return true;
+  }
+  bool Fail() {
+    ok_ = false;
+    p_ = end_;
+    return false;
+  }
+
+  const uint8_t* begin_;
+  const uint8_t* p_;
+  const uint8_t* end_;
+  size_t start_ = 0;
+  int field_ = 0;
+  int wire_type_ = 0;
+  bool value_read_ = false;
+  bool ok_ = true;
+};
+
+// The id of an item: its field 1, a string ("" when absent).
+absl::string_view IdOf(std::string_view item) {
+  // Serializers write fields in number order, so field 1 leads: tag 0x0A, length, bytes.
+  if (item.size() >= 2 && static_cast<uint8_t>(item[0]) == 0x0A &&
+      static_cast<uint8_t>(item[1]) < 0x80 &&
+      size_t{static_cast<uint8_t>(item[1])} + 2 <= item.size()) {
+    return absl::string_view(item.data() + 2, static_cast<uint8_t>(item[1]));
+  }
+  FieldReader reader(item);
+  while (reader.Next()) {
+    std::string_view id;
+    if (reader.field() == 1 && reader.Bytes(&id)) return absl::string_view(id.data(), id.size());
+    if (!reader.Skip()) break;
+  }
+  return absl::string_view();
+}
+
+// The varint fields `wanted` (field numbers) of an item, 0 when absent.
+template <size_t N>
+std::array<uint64_t, N> VarintsOf(std::string_view item, const std::array<int, N>& wanted) {
+  std::array<uint64_t, N> values{};
+  FieldReader reader(item);
+  while (reader.Next()) {
+    for (size_t i = 0; i < N; ++i) {
+      if (reader.field() == wanted[i] && reader.wire_type() == FieldReader::kVarint) {
+        reader.Varint(&values[i]);
+      }
+    }
+    if (!reader.Skip()) break;
+  }
+  return values;
+}
+
+void AppendVarint(uint64_t value, std::string* out) {
+  uint8_t buffer[10];
+  uint8_t* end = google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(value, buffer);
+  out->append(reinterpret_cast<const char*>(buffer), end - buffer);
+}
+
+void AppendMessageField(int field_number, const google::protobuf::MessageLite& message,
+                        std::string* out) {
+  AppendVarint((uint64_t{static_cast<uint32_t>(field_number)} << 3) |
+                   FieldReader::kLengthDelimited,
+               out);
+  AppendVarint(message.ByteSizeLong(), out);
+  message.AppendPartialToString(out);
+}
+
+// Parses the base item at `ordinal` of `base` into `list` (the state's list it belongs to).
+template <typename T>
+void ParseInto(BaseItems& base, int ordinal, google::protobuf::RepeatedPtrField<T>* list) {
+  T* item = list->Add();
+  const std::string_view bytes = base.item(ordinal);
+  item->ParsePartialFromArray(bytes.data(), static_cast<int>(bytes.size()));
+  base.Parsed(ordinal, list->size() - 1);
+}
+
+}  // namespace
+
+void BaseItems::Add(std::string_view field, std::string_view item) {
+  items_.push_back({field, item, -1});
+}
+
+int BaseItems::Find(absl::string_view id) {
+  if (!indexed_) {
+    by_id_.reserve(items_.size());
+    for (int i = 0; i < size(); ++i) by_id_.emplace(IdOf(items_[i].item), i);  // First wins.
+    indexed_ = true;
+  }
+  auto it = by_id_.find(id);
+  if (it == by_id_.end() || parsed(it->second)) return -1;
+  return it->second;
+}
+
+template <typename T>
+void BaseItems::AppendTo(int field_number, const google::protobuf::RepeatedPtrField<T>& list,
+                         std::string* out) const {
+  std::vector<bool> from_base(list.size(), false);
+  for (const Item& item : items_) {
+    if (item.position >= 0) {
+      from_base[item.position] = true;
+      AppendMessageField(field_number, list.Get(item.position), out);
+    } else {
+      out->append(item.field.data(), item.field.size());
+    }
+  }
+  for (int i = 0; i < list.size(); ++i) {
+    if (!from_base[i]) AppendMessageField(field_number, list.Get(i), out);
+  }
+}
+
+LazyProjectState::LazyProjectState(google::protobuf::Arena* arena) : arena_(arena) {
+  if (arena_ != nullptr) {
+    state_ = google::protobuf::Arena::CreateMessage<v1::ProjectState>(arena_);
+  } else {
+    owned_ = std::make_unique<v1::ProjectState>();
+    state_ = owned_.get();
+  }
+}
+
+LazyProjectState::~LazyProjectState() = default;
+
+bool LazyProjectState::Init(std::string_view bytes) {
+  std::string head;  // The fields parsed at once, as bytes.
+  bytes_size_ = bytes.size();
+  FieldReader reader(bytes);
+  int last_field = 0;  // Items of one list come in a run: look its BaseItems up once.
+  BaseItems* last_items = nullptr;
+  while (reader.Next()) {
+    const int field = reader.field();
+    if (reader.wire_type() == FieldReader::kLengthDelimited &&
+        (field == last_field || IsBaseList(field))) {
+      std::string_view item;
+      if (!reader.Bytes(&item)) return false;
+      if (field != last_field) {
+        last_field = field;
+        last_items = &base_[field];
+      }
+      last_items->Add(bytes.substr(reader.start(), reader.position() - reader.start()), item);
+      continue;
+    }
+    if (!reader.Skip()) return false;
+    head.append(bytes.data() + reader.start(), reader.position() - reader.start());
+  }
+  if (!reader.ok() || !state_->ParseFromString(head)) return false;
+  for (auto& [field, items] : base_) index_.AttachBaseItems(field, &items);
+  return true;
+}
+
+void LazyProjectState::ComputeAsOf(absl::Time now) {
+  // Parse the items whose "now"-dependent fields ComputeAsOf may change: open ones, and
+  // any with overdue set (it clears it on done ones).
+  if (auto it = base_.find(S::kActionItemsFieldNumber); it != base_.end()) {
+    BaseItems& base = it->second;
+    for (int i = 0; i < base.size(); ++i) {
+      if (base.parsed(i)) continue;
+      const auto [done, overdue] = VarintsOf<2>(
+          base.item(i), {v1::ActionItem::kDoneFieldNumber, v1::ActionItem::kOverdueFieldNumber});
+      if (done == 0 || overdue != 0) ParseInto(base, i, state_->mutable_action_items());
+    }
+  }
+  if (auto it = base_.find(S::kClientActionsFieldNumber); it != base_.end()) {
+    BaseItems& base = it->second;
+    for (int i = 0; i < base.size(); ++i) {
+      if (base.parsed(i)) continue;
+      const auto [status, overdue] =
+          VarintsOf<2>(base.item(i), {v1::ClientAction::kStatusFieldNumber,
+                                      v1::ClientAction::kOverdueFieldNumber});
+      if (status != v1::CLIENT_ACTION_STATUS_DONE || overdue != 0) {
+        ParseInto(base, i, state_->mutable_client_actions());
+      }
+    }
+  }
+  // Items parsed here are not in the index: it must not be used after this.
+  domain::ComputeAsOf(now, state_);
+}
+
+void LazyProjectState::AppendTo(std::string* out) {
+  out->reserve(out->size() + bytes_size_ + (bytes_size_ >> 4) + 1024);  // Room for growth.
+  // The head: the state without the base lists, which are moved out for the moment.
+  v1::ProjectState* lists = google::protobuf::Arena::CreateMessage<v1::ProjectState>(arena_);
+  std::unique_ptr<v1::ProjectState> owned_lists(arena_ == nullptr ? lists : nullptr);
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  for (const auto& [field, items] : base_) {
+    fields.push_back(S::descriptor()->FindFieldByNumber(field));
+  }
+  state_->GetReflection()->SwapFields(state_, lists, fields);
+  state_->AppendToString(out);
+  state_->GetReflection()->SwapFields(state_, lists, fields);
+  for (const auto& [field, items] : base_) {
+    switch (field) {
+      case S::kMembersFieldNumber: items.AppendTo(field, state_->members(), out); break;
+      case S::kMilestonesFieldNumber: items.AppendTo(field, state_->milestones(), out); break;
+      case S::kTasksFieldNumber: items.AppendTo(field, state_->tasks(), out); break;
+      case S::kResourcesFieldNumber: items.AppendTo(field, state_->resources(), out); break;
+      case S::kRisksFieldNumber: items.AppendTo(field, state_->risks(), out); break;
+      case S::kIssuesFieldNumber: items.AppendTo(field, state_->issues(), out); break;
+      case S::kChangesFieldNumber: items.AppendTo(field, state_->changes(), out); break;
+      case S::kApprovalsFieldNumber: items.AppendTo(field, state_->approvals(), out); break;
+      case S::kMeetingsFieldNumber: items.AppendTo(field, state_->meetings(), out); break;
+      case S::kActionItemsFieldNumber: items.AppendTo(field, state_->action_items(), out); break;
+      case S::kClientActionsFieldNumber: items.AppendTo(field, state_->client_actions(), out); break;
+      case S::kDeliverablesFieldNumber: items.AppendTo(field, state_->deliverables(), out); break;
+      case S::kFeedbackFieldNumber: items.AppendTo(field, state_->feedback(), out); break;
+      case S::kSurveysFieldNumber: items.AppendTo(field, state_->surveys(), out); break;
+      case S::kIncentivesFieldNumber: items.AppendTo(field, state_->incentives(), out); break;
+      case S::kDocumentsFieldNumber: items.AppendTo(field, state_->documents(), out); break;
+      case S::kLessonsFieldNumber: items.AppendTo(field, state_->lessons(), out); break;
+      default: break;  // Not a base list (Init keeps only those).
+    }
+  }
+  // A list the snapshot held no items of has no BaseItems: whatever events added to it
+  // was written with the head above.
+}
+
+}  // namespace accord::domain

@@ -1,0 +1,110 @@
+// LazyProjectState: a ProjectState read from its serialized bytes (a snapshot) that
+// parses only what applying events to it needs, and writes the whole state back as bytes.
+//
+// Why: a long project's state holds tens of thousands of items (a 100,000-event project of
+// the benchmark's mix: ≈2 MB), and parsing all of them costs far more than the few hundred
+// events a read "as of version N" applies on top of the snapshot before N. Here the
+// state's head (charter, indicators, budget, small lists) is parsed at once; each item of
+// the large lists (tasks, risks, client actions, ...) stays bytes until an event names it
+// (ProjectIndex finds it through BaseItems and parses it into the list) or ComputeAsOf
+// must change it. AppendTo writes the base items in their order, a parsed item from its
+// message, an untouched one as its original bytes, then the items events added: parsing
+// those bytes gives exactly the state a full parse + apply gives (the projection never
+// removes or reorders items, and finds every item of these lists by its id, field 1).
+//
+// Pure: protobuf and absl only. Not thread-safe; the bytes passed to Init must outlive it.
+#ifndef ACCORD_SERVER_DOMAIN_LAZY_PROJECT_STATE_H_
+#define ACCORD_SERVER_DOMAIN_LAZY_PROJECT_STATE_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "accord/v1/projects.pb.h"
+#include "google/protobuf/arena.h"
+#include "server/domain/project_projection.h"
+
+namespace accord::domain {
+
+// The items of one list field of a serialized ProjectState, as bytes, findable by id
+// (their field 1) and parsed one at a time into the state's list when asked for.
+class BaseItems {
+ public:
+  BaseItems() = default;
+  BaseItems(const BaseItems&) = delete;
+  BaseItems& operator=(const BaseItems&) = delete;
+
+  // Adds the next item: `field` is the whole field as serialized (tag, length, item),
+  // `item` the item's bytes within it.
+  void Add(std::string_view field, std::string_view item);
+
+  // The ordinal of the item whose id is `id` and that was not yet parsed, or -1.
+  int Find(absl::string_view id);
+  std::string_view item(int ordinal) const { return items_[ordinal].item; }
+  // Records that the item at `ordinal` was parsed into the state's list at `position`.
+  void Parsed(int ordinal, int position) { items_[ordinal].position = position; }
+  bool parsed(int ordinal) const { return items_[ordinal].position >= 0; }
+  int size() const { return static_cast<int>(items_.size()); }
+
+  // Writes field `field_number` of the whole list: each base item in order (a parsed one
+  // serialized from `list`, at the position it was parsed to, else its original bytes),
+  // then the items of `list` that are not base items, in list order.
+  template <typename T>
+  void AppendTo(int field_number, const google::protobuf::RepeatedPtrField<T>& list,
+                std::string* out) const;
+
+ private:
+  struct Item {
+    std::string_view field;
+    std::string_view item;
+    int position = -1;  // In the state's list once parsed.
+  };
+  std::vector<Item> items_;
+  // Built on the first Find. Keys point into the serialized state.
+  absl::flat_hash_map<absl::string_view, int> by_id_;
+  bool indexed_ = false;
+};
+
+class LazyProjectState {
+ public:
+  // The state and the parsed items live on `arena` when given (it must outlive this).
+  explicit LazyProjectState(google::protobuf::Arena* arena = nullptr);
+  ~LazyProjectState();
+  LazyProjectState(const LazyProjectState&) = delete;
+  LazyProjectState& operator=(const LazyProjectState&) = delete;
+
+  // Reads a serialized ProjectState; false if the bytes are not one. `bytes` must outlive
+  // this object. Call once.
+  bool Init(std::string_view bytes);
+
+  // The state to apply events to (ApplyEventEffect / ApplyEventEnvelope with index()): its
+  // head, and of the large lists only the items parsed so far and those events added.
+  accord::v1::ProjectState* state() { return state_; }
+  // The index to apply events with: it parses a base item when an event names it.
+  ProjectIndex* index() { return &index_; }
+
+  // domain::ComputeAsOf over the whole state: parses the open action items and client
+  // actions (and any whose "now"-dependent fields are set) first.
+  void ComputeAsOf(absl::Time now);
+
+  // Appends the whole state, serialized, to `*out`.
+  void AppendTo(std::string* out);
+
+ private:
+  google::protobuf::Arena* const arena_;
+  accord::v1::ProjectState* state_;  // On arena_, or owned_.
+  std::unique_ptr<accord::v1::ProjectState> owned_;
+  ProjectIndex index_;
+  size_t bytes_size_ = 0;  // Of the state given to Init.
+  // By ProjectState field number, the lists kept as bytes.
+  std::map<int, BaseItems> base_;
+};
+
+}  // namespace accord::domain
+
+#endif  // ACCORD_SERVER_DOMAIN_LAZY_PROJECT_STATE_H_
