@@ -162,10 +162,10 @@ absl::StatusOr<bool> StateBytesFromSnapshot(storage::EventLog& log,
   auto snapshot = log.snapshots().FloorSnapshot(project_id, version);
   if (!snapshot.ok()) return snapshot.status();
   if (!snapshot->has_value()) return false;
-  const std::optional<std::string_view> bytes = SnapshotStateBytes((*snapshot)->bytes);
-  if (!bytes.has_value()) return false;
+  const std::optional<SnapshotParts> parts = SnapshotPartsOf((*snapshot)->bytes);
+  if (!parts.has_value()) return false;
   domain::LazyProjectState lazy(arena);
-  if (!lazy.Init(*bytes) || lazy.state()->version() != (*snapshot)->version) return false;
+  if (!lazy.Init(parts->state, parts->id_tables) || lazy.state()->version() != (*snapshot)->version) return false;
   domain::ReplayOptions tail;
   tail.up_to_version = version;
   uint64_t applied = 0;

@@ -1,6 +1,11 @@
-// The bytes of a projection snapshot: a header naming the projection version, then the
-// serialized ProjectState. A snapshot written by another projection version (apply
-// functions changed meaning) is ignored, so it can never leak old semantics into a state.
+// The bytes of a projection snapshot, all integers little-endian:
+//   uint32 header: kProjectionVersion | 0x80000000
+//   uint32 size of the state, the serialized ProjectState (deterministic serialization),
+//   then the state's id tables (domain::BuildIdTables), up to the end.
+// Snapshots written before the id tables have the header kProjectionVersion and the state
+// up to the end; they are still read. A snapshot written by another projection version
+// (apply functions changed meaning) is ignored, so it can never leak old semantics into a
+// state.
 #ifndef ACCORD_SERVER_PROJECT_SNAPSHOTS_H_
 #define ACCORD_SERVER_PROJECT_SNAPSHOTS_H_
 
@@ -22,9 +27,14 @@ std::optional<accord::v1::ProjectState> DecodeSnapshot(std::string_view bytes);
 // The same into `*out` (which may live on an arena); false, with `*out` unspecified, where
 // DecodeSnapshot gives nullopt.
 bool DecodeSnapshotInto(std::string_view bytes, accord::v1::ProjectState* out);
-// The serialized ProjectState within a snapshot's bytes (a view into them), or nullopt
-// for another projection version.
-std::optional<std::string_view> SnapshotStateBytes(std::string_view bytes);
+// The parts of a snapshot's bytes (views into them): the serialized state and its id
+// tables (domain::BuildIdTables; empty in snapshots written before them). nullopt for
+// another projection version.
+struct SnapshotParts {
+  std::string_view state;
+  std::string_view id_tables;
+};
+std::optional<SnapshotParts> SnapshotPartsOf(std::string_view bytes);
 
 }  // namespace accord::server
 

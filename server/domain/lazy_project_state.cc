@@ -190,7 +190,44 @@ void BaseItems::Add(std::string_view field, std::string_view item) {
   items_.push_back({field, item, -1});
 }
 
+uint64_t IdHash(absl::string_view id) {
+  uint64_t h = 14695981039346656037ull;
+  for (char c : id) {
+    h ^= static_cast<uint8_t>(c);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+namespace {
+
+uint32_t LoadU32(const char* p) {
+  return uint32_t{static_cast<uint8_t>(p[0])} | uint32_t{static_cast<uint8_t>(p[1])} << 8 |
+         uint32_t{static_cast<uint8_t>(p[2])} << 16 | uint32_t{static_cast<uint8_t>(p[3])} << 24;
+}
+
+void AppendU32(uint32_t v, std::string* out) {
+  for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
+}
+
+}  // namespace
+
+int BaseItems::FindInTable(absl::string_view id) const {
+  const uint32_t mask = table_size_ - 1;
+  for (uint32_t probe = 0, b = IdHash(id) & mask; probe < table_size_; ++probe, b = (b + 1) & mask) {
+    const uint32_t slot = LoadU32(table_ + 4 * b);
+    if (slot == 0) return -1;
+    const int ordinal = static_cast<int>(slot - 1);
+    if (ordinal < size() && IdOf(items_[ordinal].item) == id) return ordinal;
+  }
+  return -1;
+}
+
 int BaseItems::Find(absl::string_view id) {
+  if (table_ != nullptr) {
+    const int ordinal = FindInTable(id);
+    return ordinal < 0 || parsed(ordinal) ? -1 : ordinal;
+  }
   if (!indexed_) {
     by_id_.reserve(items_.size());
     for (int i = 0; i < size(); ++i) by_id_.emplace(IdOf(items_[i].item), i);  // First wins.
@@ -229,7 +266,7 @@ LazyProjectState::LazyProjectState(google::protobuf::Arena* arena) : arena_(aren
 
 LazyProjectState::~LazyProjectState() = default;
 
-bool LazyProjectState::Init(std::string_view bytes) {
+bool LazyProjectState::Init(std::string_view bytes, std::string_view id_tables) {
   std::string head;  // The fields parsed at once, as bytes.
   bytes_size_ = bytes.size();
   FieldReader reader(bytes);
@@ -253,7 +290,55 @@ bool LazyProjectState::Init(std::string_view bytes) {
   }
   if (!reader.ok() || !state_->ParseFromString(head)) return false;
   for (auto& [field, items] : base_) index_.AttachBaseItems(field, &items);
+  UseIdTables(id_tables);
   return true;
+}
+
+std::string BuildIdTables(std::string_view state_bytes) {
+  std::map<int, std::vector<absl::string_view>> ids;  // By list field, in item order.
+  FieldReader reader(state_bytes);
+  while (reader.Next()) {
+    std::string_view item;
+    if (reader.wire_type() == FieldReader::kLengthDelimited && IsBaseList(reader.field())) {
+      if (!reader.Bytes(&item)) break;
+      ids[reader.field()].push_back(IdOf(item));
+    } else if (!reader.Skip()) {
+      break;
+    }
+  }
+  std::string out;
+  if (!reader.ok()) return out;
+  for (const auto& [field, list] : ids) {
+    uint32_t buckets = 4;
+    while (buckets < list.size() + list.size() / 2) buckets <<= 1;  // Load at most 2/3.
+    std::vector<uint32_t> table(buckets, 0);
+    for (size_t i = 0; i < list.size(); ++i) {
+      uint32_t b = IdHash(list[i]) & (buckets - 1);
+      bool duplicate = false;  // Find answers the first item with an id, as the index does.
+      while (table[b] != 0 && !(duplicate = list[table[b] - 1] == list[i])) b = (b + 1) & (buckets - 1);
+      if (!duplicate) table[b] = static_cast<uint32_t>(i + 1);
+    }
+    AppendU32(field, &out);
+    AppendU32(static_cast<uint32_t>(list.size()), &out);
+    AppendU32(buckets, &out);
+    for (uint32_t slot : table) AppendU32(slot, &out);
+  }
+  return out;
+}
+
+void LazyProjectState::UseIdTables(std::string_view tables) {
+  while (tables.size() >= 12) {
+    const uint32_t field = LoadU32(tables.data());
+    const uint32_t count = LoadU32(tables.data() + 4);
+    const uint32_t buckets = LoadU32(tables.data() + 8);
+    tables.remove_prefix(12);
+    if (buckets == 0 || (buckets & (buckets - 1)) != 0 || tables.size() / 4 < buckets) return;
+    auto it = base_.find(static_cast<int>(field));
+    if (it != base_.end() && it->second.size() == static_cast<int>(count) && count < buckets) {
+      it->second.UseTable(tables.data(), buckets);
+    }
+    tables.remove_prefix(size_t{buckets} * 4);
+  }
 }
 
 void LazyProjectState::ComputeAsOf(absl::Time now) {

@@ -16,6 +16,7 @@
 #ifndef ACCORD_SERVER_DOMAIN_LAZY_PROJECT_STATE_H_
 #define ACCORD_SERVER_DOMAIN_LAZY_PROJECT_STATE_H_
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -45,6 +46,12 @@ class BaseItems {
 
   // The ordinal of the item whose id is `id` and that was not yet parsed, or -1.
   int Find(absl::string_view id);
+  // Makes Find use a table written by BuildIdTables (`buckets`: `count` little-endian
+  // uint32, a power of two) instead of hashing every item's id on the first Find.
+  void UseTable(const char* buckets, uint32_t count) {
+    table_ = buckets;
+    table_size_ = count;
+  }
   std::string_view item(int ordinal) const { return items_[ordinal].item; }
   // Records that the item at `ordinal` was parsed into the state's list at `position`.
   void Parsed(int ordinal, int position) { items_[ordinal].position = position; }
@@ -64,11 +71,26 @@ class BaseItems {
     std::string_view item;
     int position = -1;  // In the state's list once parsed.
   };
+  int FindInTable(absl::string_view id) const;
+
   std::vector<Item> items_;
-  // Built on the first Find. Keys point into the serialized state.
+  // Built on the first Find when there is no table. Keys point into the serialized state.
   absl::flat_hash_map<absl::string_view, int> by_id_;
   bool indexed_ = false;
+  const char* table_ = nullptr;  // Into the snapshot's id tables, when given.
+  uint32_t table_size_ = 0;
 };
+
+// Id tables of a serialized ProjectState, to store with it (a snapshot) so that reading it
+// lazily needs no pass over every item's id: for each list LazyProjectState keeps as
+// bytes, an open-addressing table from a stable hash of an item's id (field 1) to its
+// ordinal in the list. Layout, all uint32 little-endian, per list in field order:
+//   field number, item count, bucket count B (a power of two), B buckets
+// where a bucket holds ordinal + 1 (0: empty) and an id's probe sequence starts at
+// IdHash(id) & (B - 1) and goes on linearly. About 8 bytes per item.
+std::string BuildIdTables(std::string_view state_bytes);
+// The hash BuildIdTables uses (FNV-1a, 64 bits): the same in every process and release.
+uint64_t IdHash(absl::string_view id);
 
 class LazyProjectState {
  public:
@@ -78,9 +100,10 @@ class LazyProjectState {
   LazyProjectState(const LazyProjectState&) = delete;
   LazyProjectState& operator=(const LazyProjectState&) = delete;
 
-  // Reads a serialized ProjectState; false if the bytes are not one. `bytes` must outlive
-  // this object. Call once.
-  bool Init(std::string_view bytes);
+  // Reads a serialized ProjectState; false if the bytes are not one. `bytes` and
+  // `id_tables` (BuildIdTables of the same bytes, or empty) must outlive this object.
+  // Tables that do not fit the state are ignored. Call once.
+  bool Init(std::string_view bytes, std::string_view id_tables = {});
 
   // The state to apply events to (ApplyEventEffect / ApplyEventEnvelope with index()): its
   // head, and of the large lists only the items parsed so far and those events added.
@@ -96,6 +119,8 @@ class LazyProjectState {
   void AppendTo(std::string* out);
 
  private:
+  void UseIdTables(std::string_view tables);
+
   google::protobuf::Arena* const arena_;
   accord::v1::ProjectState* state_;  // On arena_, or owned_.
   std::unique_ptr<accord::v1::ProjectState> owned_;

@@ -114,6 +114,27 @@ TEST_F(ProjectSnapshotsTest, SnapshotOfAnotherProjectionVersionIsIgnored) {
   EXPECT_EQ(StateBytes(59), domain::DeterministicBytes(replayed));
 }
 
+TEST_F(ProjectSnapshotsTest, SnapshotWrittenBeforeIdTablesIsStillUsed) {
+  AppendHistory();
+  const auto events = Events();
+  const std::vector<v1::RecordedEvent> first(events.begin(), events.begin() + 40);
+  // The earlier layout: the projection version, then the state, nothing after it. Its
+  // version field is marked, so the test sees the snapshot was used, not a replay.
+  v1::ProjectState marked = domain::Replay(first);
+  marked.mutable_charter()->set_description("from the old snapshot");
+  std::string legacy(4, '\0');
+  for (int i = 0; i < 4; ++i) legacy[i] = static_cast<char>(server::kProjectionVersion >> (8 * i));
+  legacy += domain::DeterministicBytes(marked);
+  ASSERT_TRUE(server_.log().snapshots().PutSnapshot("p", 40, legacy).ok());
+  auto parts = server::SnapshotPartsOf(legacy);
+  ASSERT_TRUE(parts.has_value());
+  EXPECT_TRUE(parts->id_tables.empty());
+  v1::ProjectState served;
+  ASSERT_TRUE(served.ParseFromString(StateBytes(41)));  // Guard snapshots: 35, 42.
+  EXPECT_EQ(served.charter().description(), "from the old snapshot");
+  EXPECT_EQ(served.version(), 41u);
+}
+
 TEST_F(ProjectSnapshotsTest, RebuildStreamsProgressAndWritesEachProjectsSnapshot) {
   AppendHistory();
   auto client = server_.Client();
