@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/accord_server.h"
+#include "server/process_tuning.h"
 #include "server/project_rules_guard.h"
 #include "spdlog/spdlog.h"
 #include "storage/event_log.h"
@@ -34,6 +35,8 @@ ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error");
 ABSL_FLAG(uint64_t, max_cached_projects, 10000,
           "project states the rules keep in memory (least recently used are dropped and "
           "rebuilt from the log when needed)");
+ABSL_FLAG(uint64_t, block_cache_mb, 256,
+          "read cache in MiB (RocksDB block cache, snapshots included); filled on demand");
 ABSL_FLAG(uint64_t, snapshot_every, 1000,
           "snapshot a project's state every this many events (0: never); snapshots are a "
           "cache that makes past states fast to read");
@@ -41,6 +44,7 @@ ABSL_FLAG(uint64_t, snapshot_every, 1000,
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("accordd --listen=127.0.0.1:7700 --data_dir=./data");
   absl::ParseCommandLine(argc, argv);
+  accord::server::TuneMallocForLargeBuffers();
   // Debian's Abseil checks every mutex acquisition for lock-order cycles (a debug aid,
   // ~3% of server CPU); the tests keep it on, the server does not pay for it.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
@@ -56,6 +60,7 @@ int main(int argc, char** argv) {
 
   accord::storage::EventLogOptions log_options;
   log_options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  log_options.block_cache_bytes = absl::GetFlag(FLAGS_block_cache_mb) << 20;
   const std::string durability = absl::GetFlag(FLAGS_durability);
   if (durability == "sync") {
     log_options.durability = accord::storage::Durability::kSync;

@@ -1,5 +1,6 @@
 #include "server/project_reader.h"
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -25,7 +26,11 @@ absl::Status ForEachProjectEvent(storage::EventLog& log, const std::string& proj
   limits.max_count = 1024;
   limits.fill_cache = fill_cache;
   for (uint64_t next = from_version;;) {
-    if (options.up_to_version != 0 && next > options.up_to_version) return absl::OkStatus();
+    if (options.up_to_version != 0) {
+      if (next > options.up_to_version) return absl::OkStatus();
+      // Read no further than wanted: a short tail after a snapshot is a short read.
+      limits.max_count = std::min<uint64_t>(1024, options.up_to_version - next + 1);
+    }
     absl::Status s =
         log.ReadStream(project_id, next, storage::ReadDirection::kForwards, limits, &page);
     if (!s.ok()) return s;
