@@ -44,9 +44,9 @@ struct EventLogOptions {
   Durability durability = Durability::kSync;
   // Cap on the bytes one group commit gathers; more waits for the next group.
   size_t max_group_bytes = 16 << 20;
-  // Cache for reads, in bytes: RocksDB's block cache, which also holds snapshots (a long
-  // project's snapshots are megabytes each; reads of its past states come back to them).
-  // Filled as reads need it, so an idle server does not use it.
+  // Cache for reads, in bytes: half for RocksDB's table blocks, half for snapshots (a
+  // long project's snapshots are megabytes each; reads of its past states come back to
+  // them). Filled as reads need it, so an idle server does not use it.
   size_t block_cache_bytes = size_t{256} << 20;
   // Consulted for every append, atomically with the write (append_guard.h). Not owned;
   // must outlive the log. Null: no check beyond versions and idempotency.

@@ -250,7 +250,8 @@ absl::Status RocksEventLog::OpenDb() {
   }
 
   rocksdb::BlockBasedTableOptions table;
-  table.block_cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
+  // Half the read cache for table blocks, half for snapshots (below).
+  table.block_cache = rocksdb::NewLRUCache(options_.block_cache_bytes / 2);
   // Events are read in runs (streams, the global log, replays): larger blocks mean fewer
   // block fetches, checksums and decompressions per event read.
   table.block_size = 16 << 10;
@@ -265,9 +266,12 @@ absl::Status RocksEventLog::OpenDb() {
   snapshot_options.enable_blob_files = true;
   snapshot_options.min_blob_size = 16 << 10;
   snapshot_options.enable_blob_garbage_collection = true;  // Rebuilds overwrite snapshots.
-  // Reads of past states of a project come back to the same few snapshots: served from
-  // the block cache, a snapshot is one copy, not a file read and a copy.
-  snapshot_options.blob_cache = table.block_cache;
+  // Reads of past states of a project come back to the same snapshots: from the cache, a
+  // snapshot is one copy, not a file read, a checksum and a copy. Its own cache, in two
+  // shards: the block cache's many small shards (capacity / 64 each) would hold one or two
+  // multi-MB snapshots apiece and evict them at random.
+  snapshot_options.blob_cache =
+      rocksdb::NewLRUCache(options_.block_cache_bytes / 2, /*num_shard_bits=*/1);
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, cf_options},

@@ -144,12 +144,19 @@ absl::string_view IdOf(std::string_view item) {
   return absl::string_view();
 }
 
-// The varint fields `wanted` (field numbers) of an item, 0 when absent.
+// The varint fields `wanted` (field numbers) of an item (0 when absent), and its string
+// field `string_field` ("" when absent).
 template <size_t N>
-std::array<uint64_t, N> VarintsOf(std::string_view item, const std::array<int, N>& wanted) {
+std::array<uint64_t, N> FieldsOf(std::string_view item, const std::array<int, N>& wanted,
+                                 int string_field, std::string_view* string_value) {
   std::array<uint64_t, N> values{};
+  *string_value = std::string_view();
   FieldReader reader(item);
   while (reader.Next()) {
+    if (reader.field() == string_field && reader.wire_type() == FieldReader::kLengthDelimited) {
+      reader.Bytes(string_value);
+      continue;
+    }
     for (size_t i = 0; i < N; ++i) {
       if (reader.field() == wanted[i] && reader.wire_type() == FieldReader::kVarint) {
         reader.Varint(&values[i]);
@@ -166,6 +173,11 @@ void AppendVarint(uint64_t value, std::string* out) {
   out->append(reinterpret_cast<const char*>(buffer), end - buffer);
 }
 
+void AppendVarintField(int field_number, uint64_t value, std::string* out) {
+  AppendVarint(uint64_t{static_cast<uint32_t>(field_number)} << 3 | FieldReader::kVarint, out);
+  AppendVarint(value, out);
+}
+
 void AppendMessageField(int field_number, const google::protobuf::MessageLite& message,
                         std::string* out) {
   AppendVarint((uint64_t{static_cast<uint32_t>(field_number)} << 3) |
@@ -175,19 +187,19 @@ void AppendMessageField(int field_number, const google::protobuf::MessageLite& m
   message.AppendPartialToString(out);
 }
 
-// Parses the base item at `ordinal` of `base` into `list` (the state's list it belongs to).
-template <typename T>
-void ParseInto(BaseItems& base, int ordinal, google::protobuf::RepeatedPtrField<T>* list) {
-  T* item = list->Add();
-  const std::string_view bytes = base.item(ordinal);
-  item->ParsePartialFromArray(bytes.data(), static_cast<int>(bytes.size()));
-  base.Parsed(ordinal, list->size() - 1);
-}
-
 }  // namespace
 
 void BaseItems::Add(std::string_view field, std::string_view item) {
-  items_.push_back({field, item, -1});
+  items_.push_back({field, item});
+}
+
+void BaseItems::Patch(int ordinal, std::string_view fields) {
+  Item& item = items_[ordinal];
+  if (item.patch_size == 0) item.patch_offset = static_cast<uint32_t>(patches_.size());
+  // Patches of one item are contiguous: each item is patched once, in one call or in calls
+  // with no other item's in between.
+  patches_.append(fields);
+  item.patch_size += static_cast<uint32_t>(fields.size());
 }
 
 uint64_t IdHash(absl::string_view id) {
@@ -246,8 +258,15 @@ void BaseItems::AppendTo(int field_number, const google::protobuf::RepeatedPtrFi
     if (item.position >= 0) {
       from_base[item.position] = true;
       AppendMessageField(field_number, list.Get(item.position), out);
-    } else {
+    } else if (item.patch_size == 0) {
       out->append(item.field.data(), item.field.size());
+    } else {
+      AppendVarint(uint64_t{static_cast<uint32_t>(field_number)} << 3 |
+                       FieldReader::kLengthDelimited,
+                   out);
+      AppendVarint(item.item.size() + item.patch_size, out);
+      out->append(item.item.data(), item.item.size());
+      out->append(patches_, item.patch_offset, item.patch_size);
     }
   }
   for (int i = 0; i < list.size(); ++i) {
@@ -342,31 +361,46 @@ void LazyProjectState::UseIdTables(std::string_view tables) {
 }
 
 void LazyProjectState::ComputeAsOf(absl::Time now) {
-  // Parse the items whose "now"-dependent fields ComputeAsOf may change: open ones, and
-  // any with overdue set (it clears it on done ones).
+  const absl::CivilDay today = ProjectDay(now, *state_);
+  std::string patch;
   if (auto it = base_.find(S::kActionItemsFieldNumber); it != base_.end()) {
     BaseItems& base = it->second;
     for (int i = 0; i < base.size(); ++i) {
       if (base.parsed(i)) continue;
-      const auto [done, overdue] = VarintsOf<2>(
-          base.item(i), {v1::ActionItem::kDoneFieldNumber, v1::ActionItem::kOverdueFieldNumber});
-      if (done == 0 || overdue != 0) ParseInto(base, i, state_->mutable_action_items());
+      std::string_view due;
+      const auto [done, overdue] = FieldsOf<2>(
+          base.item(i), {v1::ActionItem::kDoneFieldNumber, v1::ActionItem::kOverdueFieldNumber},
+          v1::ActionItem::kDueDateFieldNumber, &due);
+      const bool now_overdue = ActionItemOverdue(done != 0, due, today);
+      if (now_overdue == (overdue != 0)) continue;
+      patch.clear();
+      AppendVarintField(v1::ActionItem::kOverdueFieldNumber, now_overdue, &patch);
+      base.Patch(i, patch);
     }
   }
   if (auto it = base_.find(S::kClientActionsFieldNumber); it != base_.end()) {
     BaseItems& base = it->second;
     for (int i = 0; i < base.size(); ++i) {
       if (base.parsed(i)) continue;
-      const auto [status, overdue] =
-          VarintsOf<2>(base.item(i), {v1::ClientAction::kStatusFieldNumber,
-                                      v1::ClientAction::kOverdueFieldNumber});
-      if (status != v1::CLIENT_ACTION_STATUS_DONE || overdue != 0) {
-        ParseInto(base, i, state_->mutable_client_actions());
-      }
+      std::string_view due;
+      const auto [status, days_late, overdue] = FieldsOf<3>(
+          base.item(i),
+          {v1::ClientAction::kStatusFieldNumber, v1::ClientAction::kDaysLateFieldNumber,
+           v1::ClientAction::kOverdueFieldNumber},
+          v1::ClientAction::kDueDateFieldNumber, &due);
+      const int32_t stored_days_late = static_cast<int32_t>(days_late);
+      const ClientActionLateness lateness = ClientActionLatenessAsOf(
+          static_cast<v1::ClientActionStatus>(status), due, stored_days_late, today);
+      if (lateness.days_late == stored_days_late && lateness.overdue == (overdue != 0)) continue;
+      patch.clear();
+      // int32 on the wire: a negative value is ten bytes of sign-extended varint.
+      AppendVarintField(v1::ClientAction::kDaysLateFieldNumber,
+                        static_cast<uint64_t>(static_cast<int64_t>(lateness.days_late)), &patch);
+      AppendVarintField(v1::ClientAction::kOverdueFieldNumber, lateness.overdue, &patch);
+      base.Patch(i, patch);
     }
   }
-  // Items parsed here are not in the index: it must not be used after this.
-  domain::ComputeAsOf(now, state_);
+  domain::ComputeAsOf(now, state_);  // The parsed items, and as_of_now.
 }
 
 void LazyProjectState::AppendTo(std::string* out) {

@@ -56,6 +56,9 @@ class BaseItems {
   // Records that the item at `ordinal` was parsed into the state's list at `position`.
   void Parsed(int ordinal, int position) { items_[ordinal].position = position; }
   bool parsed(int ordinal) const { return items_[ordinal].position >= 0; }
+  // Adds fields (serialized, tags included) to the end of an unparsed item's bytes when it
+  // is written: a parser takes the last value of a field, so they override the item's own.
+  void Patch(int ordinal, std::string_view fields);
   int size() const { return static_cast<int>(items_.size()); }
 
   // Writes field `field_number` of the whole list: each base item in order (a parsed one
@@ -70,10 +73,12 @@ class BaseItems {
     std::string_view field;
     std::string_view item;
     int position = -1;  // In the state's list once parsed.
+    uint32_t patch_offset = 0, patch_size = 0;  // In patches_.
   };
   int FindInTable(absl::string_view id) const;
 
   std::vector<Item> items_;
+  std::string patches_;
   // Built on the first Find when there is no table. Keys point into the serialized state.
   absl::flat_hash_map<absl::string_view, int> by_id_;
   bool indexed_ = false;
@@ -111,8 +116,9 @@ class LazyProjectState {
   // The index to apply events with: it parses a base item when an event names it.
   ProjectIndex* index() { return &index_; }
 
-  // domain::ComputeAsOf over the whole state: parses the open action items and client
-  // actions (and any whose "now"-dependent fields are set) first.
+  // domain::ComputeAsOf over the whole state: on the parsed items as it is; the unparsed
+  // action items and client actions whose "now"-dependent fields change get them as
+  // patches (BaseItems::Patch), computed by the same functions from their bytes.
   void ComputeAsOf(absl::Time now);
 
   // Appends the whole state, serialized, to `*out`.

@@ -1259,19 +1259,34 @@ v1::ProjectState Replay(const std::vector<v1::RecordedEvent>& events,
   return state;
 }
 
+absl::CivilDay ProjectDay(absl::Time now, const v1::ProjectState& state) {
+  return absl::ToCivilDay(now, ProjectZone(state));
+}
+
+bool ActionItemOverdue(bool done, std::string_view due_date, absl::CivilDay today) {
+  return !done && DaysPast(due_date, today) > 0;
+}
+
+ClientActionLateness ClientActionLatenessAsOf(v1::ClientActionStatus status,
+                                              std::string_view due_date, int32_t days_late,
+                                              absl::CivilDay today) {
+  // Done: days_late keeps how late it was completed.
+  if (status == v1::CLIENT_ACTION_STATUS_DONE) return {days_late, false};
+  const int32_t late = DaysPast(due_date, today);
+  return {late, late > 0};
+}
+
 void ComputeAsOf(absl::Time now, v1::ProjectState* state) {
   *state->mutable_as_of_now() = ToTimestamp(now);
-  const absl::CivilDay today = absl::ToCivilDay(now, ProjectZone(*state));
+  const absl::CivilDay today = ProjectDay(now, *state);
   for (v1::ActionItem& item : *state->mutable_action_items()) {
-    item.set_overdue(!item.done() && DaysPast(item.due_date(), today) > 0);
+    item.set_overdue(ActionItemOverdue(item.done(), item.due_date(), today));
   }
   for (v1::ClientAction& action : *state->mutable_client_actions()) {
-    if (action.status() == v1::CLIENT_ACTION_STATUS_DONE) {
-      action.set_overdue(false);  // days_late keeps how late it was completed.
-      continue;
-    }
-    action.set_days_late(DaysPast(action.due_date(), today));
-    action.set_overdue(action.days_late() > 0);
+    const ClientActionLateness lateness =
+        ClientActionLatenessAsOf(action.status(), action.due_date(), action.days_late(), today);
+    action.set_days_late(lateness.days_late);
+    action.set_overdue(lateness.overdue);
   }
 }
 

@@ -17,8 +17,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "accord/v1/common.pb.h"
 #include "accord/v1/projects.pb.h"
@@ -111,6 +113,20 @@ accord::v1::ProjectState Replay(const std::vector<accord::v1::RecordedEvent>& ev
 // open action items and client actions, and days_late of open client actions (days since
 // the due date, never negative).
 void ComputeAsOf(absl::Time now, accord::v1::ProjectState* state);
+
+// What ComputeAsOf computes for one item, for callers that hold items as bytes
+// (LazyProjectState). `today` is ProjectDay(now, state).
+absl::CivilDay ProjectDay(absl::Time now, const accord::v1::ProjectState& state);
+// An action item's `overdue`.
+bool ActionItemOverdue(bool done, std::string_view due_date, absl::CivilDay today);
+// A client action's `days_late` and `overdue`; a done one keeps its days_late.
+struct ClientActionLateness {
+  int32_t days_late;
+  bool overdue;
+};
+ClientActionLateness ClientActionLatenessAsOf(accord::v1::ClientActionStatus status,
+                                              std::string_view due_date, int32_t days_late,
+                                              absl::CivilDay today);
 
 // Serialization with deterministic map ordering, for comparing states byte for byte.
 std::string DeterministicBytes(const accord::v1::ProjectState& state);
