@@ -167,6 +167,25 @@ std::array<uint64_t, N> FieldsOf(std::string_view item, const std::array<int, N>
   return values;
 }
 
+// True when ComputeAsOf may change the item (of the list `field`): an open action item or
+// client action, or one with overdue set (done ones have it cleared); false for others.
+bool MayChangeAsOf(int field, std::string_view item) {
+  std::string_view due;
+  if (field == S::kActionItemsFieldNumber) {
+    const auto [done, overdue] = FieldsOf<2>(
+        item, {v1::ActionItem::kDoneFieldNumber, v1::ActionItem::kOverdueFieldNumber},
+        v1::ActionItem::kDueDateFieldNumber, &due);
+    return done == 0 || overdue != 0;
+  }
+  if (field == S::kClientActionsFieldNumber) {
+    const auto [status, overdue] = FieldsOf<2>(
+        item, {v1::ClientAction::kStatusFieldNumber, v1::ClientAction::kOverdueFieldNumber},
+        v1::ClientAction::kDueDateFieldNumber, &due);
+    return status != v1::CLIENT_ACTION_STATUS_DONE || overdue != 0;
+  }
+  return false;
+}
+
 void AppendVarint(uint64_t value, std::string* out) {
   uint8_t buffer[10];
   uint8_t* end = google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(value, buffer);
@@ -223,6 +242,18 @@ void AppendU32(uint32_t v, std::string* out) {
 }
 
 }  // namespace
+
+template <typename F>
+void BaseItems::ForEachAsOfCandidate(F f) const {
+  if (candidates_ == nullptr) {
+    for (int i = 0; i < size(); ++i) f(i);
+    return;
+  }
+  for (uint32_t c = 0; c < candidates_size_; ++c) {
+    const uint32_t ordinal = LoadU32(candidates_ + 4 * c);
+    if (ordinal < static_cast<uint32_t>(size())) f(static_cast<int>(ordinal));
+  }
+}
 
 int BaseItems::FindInTable(absl::string_view id) const {
   const uint32_t mask = table_size_ - 1;
@@ -288,6 +319,7 @@ LazyProjectState::~LazyProjectState() = default;
 bool LazyProjectState::Init(std::string_view bytes, std::string_view id_tables) {
   std::string head;  // The fields parsed at once, as bytes.
   bytes_size_ = bytes.size();
+  ReserveFromIdTables(id_tables);
   FieldReader reader(bytes);
   int last_field = 0;  // Items of one list come in a run: look its BaseItems up once.
   BaseItems* last_items = nullptr;
@@ -315,12 +347,17 @@ bool LazyProjectState::Init(std::string_view bytes, std::string_view id_tables) 
 
 std::string BuildIdTables(std::string_view state_bytes) {
   std::map<int, std::vector<absl::string_view>> ids;  // By list field, in item order.
+  std::map<int, std::vector<uint32_t>> candidates;     // Likewise.
   FieldReader reader(state_bytes);
   while (reader.Next()) {
     std::string_view item;
     if (reader.wire_type() == FieldReader::kLengthDelimited && IsBaseList(reader.field())) {
       if (!reader.Bytes(&item)) break;
-      ids[reader.field()].push_back(IdOf(item));
+      std::vector<absl::string_view>& list = ids[reader.field()];
+      if (MayChangeAsOf(reader.field(), item)) {
+        candidates[reader.field()].push_back(static_cast<uint32_t>(list.size()));
+      }
+      list.push_back(IdOf(item));
     } else if (!reader.Skip()) {
       break;
     }
@@ -341,8 +378,29 @@ std::string BuildIdTables(std::string_view state_bytes) {
     AppendU32(static_cast<uint32_t>(list.size()), &out);
     AppendU32(buckets, &out);
     for (uint32_t slot : table) AppendU32(slot, &out);
+    const std::vector<uint32_t>& may_change = candidates[field];
+    AppendU32(static_cast<uint32_t>(may_change.size()), &out);
+    for (uint32_t ordinal : may_change) AppendU32(ordinal, &out);
   }
   return out;
+}
+
+void LazyProjectState::ReserveFromIdTables(std::string_view tables) {
+  // Only the counts: UseIdTables checks the rest once the items are known.
+  while (tables.size() >= 12) {
+    const uint32_t field = LoadU32(tables.data());
+    const uint32_t count = LoadU32(tables.data() + 4);
+    const uint32_t buckets = LoadU32(tables.data() + 8);
+    if (!IsBaseList(static_cast<int>(field)) || count >= buckets ||
+        tables.size() / 4 < size_t{buckets} + 4) {
+      return;
+    }
+    base_[static_cast<int>(field)].Reserve(count);
+    tables.remove_prefix(12 + size_t{buckets} * 4);
+    const uint32_t candidate_count = LoadU32(tables.data());
+    if (tables.size() / 4 < size_t{candidate_count} + 1) return;
+    tables.remove_prefix(4 + size_t{candidate_count} * 4);
+  }
 }
 
 void LazyProjectState::UseIdTables(std::string_view tables) {
@@ -351,12 +409,20 @@ void LazyProjectState::UseIdTables(std::string_view tables) {
     const uint32_t count = LoadU32(tables.data() + 4);
     const uint32_t buckets = LoadU32(tables.data() + 8);
     tables.remove_prefix(12);
-    if (buckets == 0 || (buckets & (buckets - 1)) != 0 || tables.size() / 4 < buckets) return;
+    if (buckets == 0 || (buckets & (buckets - 1)) != 0 || tables.size() / 4 < buckets + 1) {
+      return;
+    }
+    const char* table = tables.data();
+    tables.remove_prefix(size_t{buckets} * 4);
+    const uint32_t candidate_count = LoadU32(tables.data());
+    tables.remove_prefix(4);
+    if (tables.size() / 4 < candidate_count) return;
     auto it = base_.find(static_cast<int>(field));
     if (it != base_.end() && it->second.size() == static_cast<int>(count) && count < buckets) {
-      it->second.UseTable(tables.data(), buckets);
+      it->second.UseTable(table, buckets);
+      it->second.UseAsOfCandidates(tables.data(), candidate_count);
     }
-    tables.remove_prefix(size_t{buckets} * 4);
+    tables.remove_prefix(size_t{candidate_count} * 4);
   }
 }
 
@@ -365,23 +431,23 @@ void LazyProjectState::ComputeAsOf(absl::Time now) {
   std::string patch;
   if (auto it = base_.find(S::kActionItemsFieldNumber); it != base_.end()) {
     BaseItems& base = it->second;
-    for (int i = 0; i < base.size(); ++i) {
-      if (base.parsed(i)) continue;
+    base.ForEachAsOfCandidate([&](int i) {
+      if (base.parsed(i)) return;
       std::string_view due;
       const auto [done, overdue] = FieldsOf<2>(
           base.item(i), {v1::ActionItem::kDoneFieldNumber, v1::ActionItem::kOverdueFieldNumber},
           v1::ActionItem::kDueDateFieldNumber, &due);
       const bool now_overdue = ActionItemOverdue(done != 0, due, today);
-      if (now_overdue == (overdue != 0)) continue;
+      if (now_overdue == (overdue != 0)) return;
       patch.clear();
       AppendVarintField(v1::ActionItem::kOverdueFieldNumber, now_overdue, &patch);
       base.Patch(i, patch);
-    }
+    });
   }
   if (auto it = base_.find(S::kClientActionsFieldNumber); it != base_.end()) {
     BaseItems& base = it->second;
-    for (int i = 0; i < base.size(); ++i) {
-      if (base.parsed(i)) continue;
+    base.ForEachAsOfCandidate([&](int i) {
+      if (base.parsed(i)) return;
       std::string_view due;
       const auto [status, days_late, overdue] = FieldsOf<3>(
           base.item(i),
@@ -391,14 +457,14 @@ void LazyProjectState::ComputeAsOf(absl::Time now) {
       const int32_t stored_days_late = static_cast<int32_t>(days_late);
       const ClientActionLateness lateness = ClientActionLatenessAsOf(
           static_cast<v1::ClientActionStatus>(status), due, stored_days_late, today);
-      if (lateness.days_late == stored_days_late && lateness.overdue == (overdue != 0)) continue;
+      if (lateness.days_late == stored_days_late && lateness.overdue == (overdue != 0)) return;
       patch.clear();
       // int32 on the wire: a negative value is ten bytes of sign-extended varint.
       AppendVarintField(v1::ClientAction::kDaysLateFieldNumber,
                         static_cast<uint64_t>(static_cast<int64_t>(lateness.days_late)), &patch);
       AppendVarintField(v1::ClientAction::kOverdueFieldNumber, lateness.overdue, &patch);
       base.Patch(i, patch);
-    }
+    });
   }
   domain::ComputeAsOf(now, state_);  // The parsed items, and as_of_now.
 }

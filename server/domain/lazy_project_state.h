@@ -52,6 +52,16 @@ class BaseItems {
     table_ = buckets;
     table_size_ = count;
   }
+  // The items ComputeAsOf may change, from BuildIdTables (`count` little-endian uint32
+  // ordinals); without them it looks at every item.
+  void UseAsOfCandidates(const char* ordinals, uint32_t count) {
+    candidates_ = ordinals;
+    candidates_size_ = count;
+  }
+  // Calls f(ordinal) for each item that ComputeAsOf may change (all, without candidates).
+  template <typename F>
+  void ForEachAsOfCandidate(F f) const;
+  void Reserve(size_t n) { items_.reserve(n); }
   std::string_view item(int ordinal) const { return items_[ordinal].item; }
   // Records that the item at `ordinal` was parsed into the state's list at `position`.
   void Parsed(int ordinal, int position) { items_[ordinal].position = position; }
@@ -84,13 +94,18 @@ class BaseItems {
   bool indexed_ = false;
   const char* table_ = nullptr;  // Into the snapshot's id tables, when given.
   uint32_t table_size_ = 0;
+  const char* candidates_ = nullptr;  // Likewise.
+  uint32_t candidates_size_ = 0;
 };
 
 // Id tables of a serialized ProjectState, to store with it (a snapshot) so that reading it
 // lazily needs no pass over every item's id: for each list LazyProjectState keeps as
 // bytes, an open-addressing table from a stable hash of an item's id (field 1) to its
-// ordinal in the list. Layout, all uint32 little-endian, per list in field order:
-//   field number, item count, bucket count B (a power of two), B buckets
+// ordinal in the list, and the ordinals of the items whose "now"-dependent fields
+// ComputeAsOf may change (open action items and client actions, or any with overdue set;
+// none in other lists). Layout, all uint32 little-endian, per list in field order:
+//   field number, item count, bucket count B (a power of two), B buckets,
+//   candidate count C, C ordinals
 // where a bucket holds ordinal + 1 (0: empty) and an id's probe sequence starts at
 // IdHash(id) & (B - 1) and goes on linearly. About 8 bytes per item.
 std::string BuildIdTables(std::string_view state_bytes);
@@ -126,6 +141,7 @@ class LazyProjectState {
 
  private:
   void UseIdTables(std::string_view tables);
+  void ReserveFromIdTables(std::string_view tables);
 
   google::protobuf::Arena* const arena_;
   accord::v1::ProjectState* state_;  // On arena_, or owned_.
