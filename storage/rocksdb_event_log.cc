@@ -257,6 +257,9 @@ absl::Status RocksEventLog::OpenDb() {
   table.block_size = 16 << 10;
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // LZ4 rather than the default Snappy: about the same ratio on events, and decompressing
+  // is about twice as fast (Snappy was ≈9% of a rebuild's CPU).
+  cf_options.compression = rocksdb::kLZ4Compression;
   cf_options.write_buffer_size = 64 << 20;
 
   // Snapshots are large values (a long project's state is megabytes) found by seeking
