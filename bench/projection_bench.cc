@@ -8,7 +8,7 @@
 //    database, then measures, in one run:
 //      scan        read every event of every project from the log;
 //      scan+parse  ... and parse each payload (a bare protobuf parse);
-//      rebuild     ... the server's rebuild (ReplayProjectFromLog): replay each project
+//      rebuild     ... the server's rebuild (RebuildProject): replay each project
 //                  into its ProjectState and write the states back as snapshots, on 1
 //                  thread and on 2 threads (projects split between them).
 //    Each the median of --repeat runs (the first run of the scan is on a cold block
@@ -38,6 +38,7 @@
 #include "server/event_translation.h"
 #include "server/project_reader.h"
 #include "server/project_rules_guard.h"
+#include "server/projection_rebuilder.h"
 #include "server/process_tuning.h"
 #include "server/project_snapshots.h"
 #include "storage/event_log.h"
@@ -188,8 +189,8 @@ enum class Stage { kScan, kParse, kRebuild };
 // Reads (and parses, or rebuilds) every project in `projects`; returns events seen.
 //   kScan     pages of stored events, as the server reads them;
 //   kParse    ... and each payload parsed (bare protobuf parse, on a per-page arena);
-//   kRebuild  the server's rebuild: ReplayProjectFromLog, then the state written back as a
-//             snapshot (server/projection_rebuilder.cc does exactly this per project).
+//   kRebuild  the server's rebuild of each project (RebuildProject: replay, then the state
+//             written back as a snapshot).
 uint64_t Process(accord::storage::EventLog& log, const std::vector<std::string>& projects,
                  Stage stage) {
   uint64_t events = 0;
@@ -199,15 +200,12 @@ uint64_t Process(accord::storage::EventLog& log, const std::vector<std::string>&
   limits.fill_cache = false;  // As the rebuild reads (ReplayProjectFromLog).
   for (const std::string& project : projects) {
     if (stage == Stage::kRebuild) {
-      uint64_t n = 0;
-      auto state = accord::server::ReplayProjectFromLog(log, project, {}, &n);
-      if (!state.ok()) {
-        std::fprintf(stderr, "rebuild failed: %s\n", state.status().ToString().c_str());
+      auto n = accord::server::RebuildProject(log, project);
+      if (!n.ok()) {
+        std::fprintf(stderr, "rebuild failed: %s\n", n.status().ToString().c_str());
         std::exit(1);
       }
-      (void)log.snapshots().PutSnapshot(project, state->version(),
-                                        accord::server::EncodeSnapshot(*state));
-      events += n;
+      events += *n;
       continue;
     }
     for (uint64_t next = 1;;) {

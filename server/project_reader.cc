@@ -226,9 +226,35 @@ absl::Status ReadProjectStateInto(storage::EventLog& log, const std::string& pro
     }
     out->Clear();
   }
-  auto state = ReplayProjectFromLog(log, project_id, options);
-  if (!state.ok()) return state.status();
-  *out = *std::move(state);
+  return ReplayProjectFromLogInto(log, project_id, options, out);
+}
+
+absl::Status ReplayProjectFromLogInto(storage::EventLog& log, const std::string& project_id,
+                                     const domain::ReplayOptions& options,
+                                     accord::v1::ProjectState* state, uint64_t* events_read) {
+  {
+    domain::ProjectIndex index;
+    uint64_t applied = 0;
+    // A whole stream read once: not worth the block cache.
+    auto incremental = ApplyProjectEvents(log, project_id, options, 1, state, &index, &applied,
+                                          /*fill_cache=*/false);
+    if (!incremental.ok()) return incremental.status();
+    if (*incremental) {
+      if (applied == 0 && options.up_to_version == 0 && !options.recorded_up_to.has_value()) {
+        return absl::NotFoundError(absl::StrCat("project ", project_id, " has no events"));
+      }
+      if (options.now.has_value()) domain::ComputeAsOf(*options.now, state);
+      state->set_project_id(project_id);
+      if (events_read != nullptr) *events_read = applied;
+      return absl::OkStatus();
+    }
+  }
+  // A retraction or correction: replay every event, which undoes what they name.
+  auto events = ReadProjectEvents(log, project_id, options);
+  if (!events.ok()) return events.status();
+  *state = domain::Replay(*events, options);
+  state->set_project_id(project_id);
+  if (events_read != nullptr) *events_read = events->size();
   return absl::OkStatus();
 }
 
@@ -237,29 +263,10 @@ absl::StatusOr<accord::v1::ProjectState> ReplayProjectFromLog(storage::EventLog&
                                                               const domain::ReplayOptions& options,
                                                               uint64_t* events_read) {
   accord::v1::ProjectState state;
-  {
-    domain::ProjectIndex index;
-    uint64_t applied = 0;
-    // A whole stream read once: not worth the block cache.
-    auto incremental = ApplyProjectEvents(log, project_id, options, 1, &state, &index, &applied,
-                                          /*fill_cache=*/false);
-    if (!incremental.ok()) return incremental.status();
-    if (*incremental) {
-      if (applied == 0 && options.up_to_version == 0 && !options.recorded_up_to.has_value()) {
-        return absl::NotFoundError(absl::StrCat("project ", project_id, " has no events"));
-      }
-      if (options.now.has_value()) domain::ComputeAsOf(*options.now, &state);
-      state.set_project_id(project_id);
-      if (events_read != nullptr) *events_read = applied;
-      return state;
-    }
+  if (absl::Status s = ReplayProjectFromLogInto(log, project_id, options, &state, events_read);
+      !s.ok()) {
+    return s;
   }
-  // A retraction or correction: replay every event, which undoes what they name.
-  auto events = ReadProjectEvents(log, project_id, options);
-  if (!events.ok()) return events.status();
-  state = domain::Replay(*events, options);
-  state.set_project_id(project_id);
-  if (events_read != nullptr) *events_read = events->size();
   return state;
 }
 

@@ -27,6 +27,12 @@ absl::StatusOr<std::vector<accord::v1::RecordedEvent>> ReadProjectEvents(
 absl::StatusOr<accord::v1::ProjectState> ReplayProjectFromLog(
     storage::EventLog& log, const std::string& project_id, const domain::ReplayOptions& options,
     uint64_t* events_read = nullptr);
+// The same into `*state`, which must be empty and may live on an arena: a rebuild keeps
+// each project's state on one, so its tens of thousands of items cost no malloc/free each.
+absl::Status ReplayProjectFromLogInto(storage::EventLog& log, const std::string& project_id,
+                                      const domain::ReplayOptions& options,
+                                      accord::v1::ProjectState* state,
+                                      uint64_t* events_read = nullptr);
 
 // The state of `project_id` as `options` ask (its up_to_version / recorded_up_to / now).
 // NOT_FOUND if the project has no events; OUT_OF_RANGE if up_to_version is beyond its

@@ -3,11 +3,27 @@
 #include <vector>
 
 #include "absl/time/clock.h"
+#include "google/protobuf/arena.h"
 #include "server/domain/project_projection.h"
 #include "server/project_reader.h"
 #include "server/project_snapshots.h"
 
 namespace accord::server {
+
+absl::StatusOr<uint64_t> RebuildProject(storage::EventLog& log, const std::string& project_id) {
+  uint64_t events = 0;
+  google::protobuf::Arena arena;  // The project's state: freed at once when done.
+  auto* state = google::protobuf::Arena::CreateMessage<accord::v1::ProjectState>(&arena);
+  if (absl::Status s = ReplayProjectFromLogInto(log, project_id, {}, state, &events); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s =
+          log.snapshots().PutSnapshot(project_id, state->version(), EncodeSnapshot(*state));
+      !s.ok()) {
+    return s;
+  }
+  return events;
+}
 
 absl::Status RebuildProjections(storage::EventLog& log, const std::string& project_id,
                                 absl::Duration interval, const std::atomic<bool>& cancelled,
@@ -46,15 +62,10 @@ absl::Status RebuildProjections(storage::EventLog& log, const std::string& proje
   absl::Time next_report = start + interval;
   for (const std::string& id : projects) {
     if (cancelled.load()) return absl::CancelledError("rebuild cancelled");
-    uint64_t events = 0;
-    auto state = ReplayProjectFromLog(log, id, {}, &events);
-    if (!state.ok()) return state.status();
-    if (absl::Status s = log.snapshots().PutSnapshot(id, state->version(), EncodeSnapshot(*state));
-        !s.ok()) {
-      return s;
-    }
+    auto events = RebuildProject(log, id);
+    if (!events.ok()) return events.status();
     progress.set_projects_done(progress.projects_done() + 1);
-    progress.set_events_done(progress.events_done() + events);
+    progress.set_events_done(progress.events_done() + *events);
     if (absl::Now() >= next_report) {
       report(false);
       next_report = absl::Now() + interval;

@@ -9,6 +9,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "accord/v1/projects.pb.h"
 #include "storage/event_log.h"
@@ -21,6 +22,10 @@ namespace accord::server {
 absl::Status RebuildProjections(storage::EventLog& log, const std::string& project_id,
                                 absl::Duration interval, const std::atomic<bool>& cancelled,
                                 absl::FunctionRef<void(const accord::v1::RebuildProgress&)> on_progress);
+
+// Rebuilds one project: replays its events (on an arena) and writes the state back as its
+// snapshot. Returns the events replayed. What RebuildProjections does per project.
+absl::StatusOr<uint64_t> RebuildProject(storage::EventLog& log, const std::string& project_id);
 
 }  // namespace accord::server
 

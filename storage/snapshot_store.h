@@ -28,8 +28,9 @@ class SnapshotStore {
  public:
   virtual ~SnapshotStore() = default;
 
-  // Stores (or replaces) the snapshot of `project_id` at `version`. Not synced: a crash
-  // may lose recent snapshots, which is harmless.
+  // Stores (or replaces) the snapshot of `project_id` at `version`. Not durable (not synced,
+  // and the RocksDB log writes it without its WAL): a crash may lose recent snapshots,
+  // which is harmless.
   virtual absl::Status PutSnapshot(std::string_view project_id, uint64_t version,
                                    std::string_view bytes) = 0;
 
