@@ -385,45 +385,58 @@ std::string BuildIdTables(std::string_view state_bytes) {
   return out;
 }
 
-void LazyProjectState::ReserveFromIdTables(std::string_view tables) {
-  // Only the counts: UseIdTables checks the rest once the items are known.
+namespace {
+
+// One list's entry of the id tables (BuildIdTables' layout).
+struct IdTable {
+  int field;
+  uint32_t count;           // Items in the list.
+  const char* buckets;      // `bucket_count` uint32.
+  uint32_t bucket_count;    // A power of two, > count.
+  const char* candidates;   // `candidate_count` uint32 ordinals.
+  uint32_t candidate_count;
+};
+
+// Calls f(table) for each well-formed entry of `tables`, stopping at the first that is
+// not (tables from another build, or damaged, are then partly or wholly ignored).
+template <typename F>
+void ForEachIdTable(std::string_view tables, F f) {
   while (tables.size() >= 12) {
-    const uint32_t field = LoadU32(tables.data());
-    const uint32_t count = LoadU32(tables.data() + 4);
-    const uint32_t buckets = LoadU32(tables.data() + 8);
-    if (!IsBaseList(static_cast<int>(field)) || count >= buckets ||
-        tables.size() / 4 < size_t{buckets} + 4) {
+    IdTable t;
+    t.field = static_cast<int>(LoadU32(tables.data()));
+    t.count = LoadU32(tables.data() + 4);
+    t.bucket_count = LoadU32(tables.data() + 8);
+    tables.remove_prefix(12);
+    if (t.bucket_count == 0 || (t.bucket_count & (t.bucket_count - 1)) != 0 ||
+        t.count >= t.bucket_count || tables.size() / 4 < size_t{t.bucket_count} + 1) {
       return;
     }
-    base_[static_cast<int>(field)].Reserve(count);
-    tables.remove_prefix(12 + size_t{buckets} * 4);
-    const uint32_t candidate_count = LoadU32(tables.data());
-    if (tables.size() / 4 < size_t{candidate_count} + 1) return;
-    tables.remove_prefix(4 + size_t{candidate_count} * 4);
+    t.buckets = tables.data();
+    tables.remove_prefix(size_t{t.bucket_count} * 4);
+    t.candidate_count = LoadU32(tables.data());
+    tables.remove_prefix(4);
+    if (tables.size() / 4 < t.candidate_count) return;
+    t.candidates = tables.data();
+    tables.remove_prefix(size_t{t.candidate_count} * 4);
+    f(t);
   }
 }
 
+}  // namespace
+
+void LazyProjectState::ReserveFromIdTables(std::string_view tables) {
+  ForEachIdTable(tables, [&](const IdTable& t) {
+    if (IsBaseList(t.field)) base_[t.field].Reserve(t.count);
+  });
+}
+
 void LazyProjectState::UseIdTables(std::string_view tables) {
-  while (tables.size() >= 12) {
-    const uint32_t field = LoadU32(tables.data());
-    const uint32_t count = LoadU32(tables.data() + 4);
-    const uint32_t buckets = LoadU32(tables.data() + 8);
-    tables.remove_prefix(12);
-    if (buckets == 0 || (buckets & (buckets - 1)) != 0 || tables.size() / 4 < buckets + 1) {
-      return;
-    }
-    const char* table = tables.data();
-    tables.remove_prefix(size_t{buckets} * 4);
-    const uint32_t candidate_count = LoadU32(tables.data());
-    tables.remove_prefix(4);
-    if (tables.size() / 4 < candidate_count) return;
-    auto it = base_.find(static_cast<int>(field));
-    if (it != base_.end() && it->second.size() == static_cast<int>(count) && count < buckets) {
-      it->second.UseTable(table, buckets);
-      it->second.UseAsOfCandidates(tables.data(), candidate_count);
-    }
-    tables.remove_prefix(size_t{candidate_count} * 4);
-  }
+  ForEachIdTable(tables, [&](const IdTable& t) {
+    auto it = base_.find(t.field);
+    if (it == base_.end() || it->second.size() != static_cast<int>(t.count)) return;
+    it->second.UseTable(t.buckets, t.bucket_count);
+    it->second.UseAsOfCandidates(t.candidates, t.candidate_count);
+  });
 }
 
 void LazyProjectState::ComputeAsOf(absl::Time now) {
