@@ -35,6 +35,9 @@ ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error");
 ABSL_FLAG(uint64_t, max_cached_projects, 10000,
           "project states the rules keep in memory (least recently used are dropped and "
           "rebuilt from the log when needed)");
+ABSL_FLAG(uint64_t, max_cached_event_ids, 4 << 20,
+          "event ids kept in memory for idempotency checks (≈30 bytes each); idle projects "
+          "beyond it are reloaded from disk on their next append");
 ABSL_FLAG(uint64_t, block_cache_mb, 256,
           "read cache in MiB (RocksDB block cache, snapshots included); filled on demand");
 ABSL_FLAG(uint64_t, snapshot_every, 1000,
@@ -61,6 +64,7 @@ int main(int argc, char** argv) {
   accord::storage::EventLogOptions log_options;
   log_options.data_dir = absl::GetFlag(FLAGS_data_dir);
   log_options.block_cache_bytes = absl::GetFlag(FLAGS_block_cache_mb) << 20;
+  log_options.max_cached_event_ids = absl::GetFlag(FLAGS_max_cached_event_ids);
   const std::string durability = absl::GetFlag(FLAGS_durability);
   if (durability == "sync") {
     log_options.durability = accord::storage::Durability::kSync;

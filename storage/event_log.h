@@ -48,6 +48,11 @@ struct EventLogOptions {
   // long project's snapshots are megabytes each; reads of its past states come back to
   // them). Filled as reads need it, so an idle server does not use it.
   size_t block_cache_bytes = size_t{256} << 20;
+  // Event ids the writer keeps in memory for idempotency checks, over all projects: past
+  // it, the projects least recently appended to (with nothing in flight) are dropped, and
+  // reloaded from the project index on their next append (a scan of that project's
+  // index). About 30 bytes each.
+  size_t max_cached_event_ids = size_t{4} << 20;
   // Consulted for every append, atomically with the write (append_guard.h). Not owned;
   // must outlive the log. Null: no check beyond versions and idempotency.
   AppendGuard* append_guard = nullptr;

@@ -125,6 +125,7 @@ struct RocksEventLog::StreamState {
   uint64_t durable_version = 0;
   Sha256Digest last_hash{};
   absl::flat_hash_map<EventId, uint64_t, EventIdHash> version_by_id;
+  uint64_t last_used = 0;  // use_clock_ when last loaded or found.
 };
 
 // The encoded records of one group, kept by the writer until the group is durable so that
@@ -395,6 +396,7 @@ void RocksEventLog::WriterLoop() {
     {
       absl::MutexLock lock(&writer_mu_);
       ProcessOutcomes();
+      EvictIdleStreams();
       prepared = PrepareGroup(std::move(group));
     }
     {
@@ -431,12 +433,40 @@ void RocksEventLog::ProcessOutcomes() {
     // fails them unwritten). Forget the writer's view of everything not durable.
     if (options_.append_guard != nullptr) options_.append_guard->Abort();
     for (const auto& overlay : inflight_) {
-      for (const auto& [project_id, stream] : overlay->streams) streams_.erase(project_id);
+      for (const auto& [project_id, stream] : overlay->streams) ForgetStream(project_id);
     }
     inflight_.clear();
     next_position_ = last_position_.load(std::memory_order_acquire) + 1;
     ++writer_epoch_;
   }
+}
+
+void RocksEventLog::ForgetStream(const std::string& project_id) {
+  auto it = streams_.find(project_id);
+  if (it == streams_.end()) return;
+  cached_event_ids_ -= it->second->version_by_id.size();
+  streams_.erase(it);
+}
+
+void RocksEventLog::EvictIdleStreams() {
+  if (cached_event_ids_ <= options_.max_cached_event_ids) return;
+  // Down to three quarters of the budget, so that this runs rarely.
+  const size_t target = options_.max_cached_event_ids / 4 * 3;
+  std::vector<std::pair<uint64_t, const std::string*>> idle;  // (last_used, project)
+  for (const auto& [project_id, state] : streams_) {
+    // A stream with events not yet durable must stay: the database does not have them,
+    // so reloading it from there would lose them.
+    if (state->version == state->durable_version) idle.emplace_back(state->last_used, &project_id);
+  }
+  std::sort(idle.begin(), idle.end());
+  std::vector<std::string> evict;
+  size_t ids = cached_event_ids_;
+  for (const auto& [last_used, project_id] : idle) {
+    if (ids <= target) break;
+    ids -= streams_.find(*project_id)->second->version_by_id.size();
+    evict.push_back(*project_id);
+  }
+  for (const std::string& project_id : evict) ForgetStream(project_id);
 }
 
 void RocksEventLog::SyncLoop() {
@@ -682,7 +712,9 @@ void RocksEventLog::PrepareAppends(std::vector<std::unique_ptr<PendingAppend>>& 
       batch.Put(log_cf_, LogKey(r.position), value);
       overlay.records.push_back(std::move(value));
       in_group.positions.push_back(r.position);
-      stream.version_by_id[r.event_id] = r.version;
+      if (stream.version_by_id.insert_or_assign(r.event_id, r.version).second) {
+        ++cached_event_ids_;
+      }
       ids.push_back(r.event_id);
     }
     stream.version += req.events.size();
@@ -705,9 +737,13 @@ void RocksEventLog::PrepareAppends(std::vector<std::unique_ptr<PendingAppend>>& 
 
 absl::StatusOr<RocksEventLog::StreamState*> RocksEventLog::LoadStream(
     const std::string& project_id) {
-  if (auto it = streams_.find(project_id); it != streams_.end()) return it->second.get();
+  if (auto it = streams_.find(project_id); it != streams_.end()) {
+    it->second->last_used = ++use_clock_;
+    return it->second.get();
+  }
 
   auto state = std::make_unique<StreamState>();
+  state->last_used = ++use_clock_;
   const std::string prefix = StreamKeyPrefix(project_id);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
   uint64_t last_position = 0;
@@ -747,6 +783,7 @@ absl::StatusOr<RocksEventLog::StreamState*> RocksEventLog::LoadStream(
     state->last_hash = last.hash;
   }
   state->durable_version = state->version;
+  cached_event_ids_ += state->version_by_id.size();
   StreamState* raw = state.get();
   streams_.emplace(project_id, std::move(state));
   return raw;
@@ -1040,6 +1077,11 @@ absl::Status RocksEventLog::FlushForTesting() {
   if (!db_) return absl::UnavailableError("event log is closed");
   rocksdb::FlushOptions fo;
   return FromRocks(db_->Flush(fo, {log_cf_, streams_cf_}), "flushing");
+}
+
+size_t RocksEventLog::CachedEventIdsForTesting() {
+  absl::MutexLock lock(&writer_mu_);
+  return cached_event_ids_;
 }
 
 size_t RocksEventLog::QueuedGroupsForTesting() {

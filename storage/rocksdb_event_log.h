@@ -88,6 +88,9 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
   // Prepared groups waiting for the syncer (beyond the one it is writing); tests use it
   // to know a group was prepared on top of one still in flight.
   size_t QueuedGroupsForTesting();
+  // Event ids the writer holds in memory (bounded by max_cached_event_ids, give or take
+  // one group's).
+  size_t CachedEventIdsForTesting();
   // Flushes and compacts everything, so a benchmark then times reads on a settled
   // database instead of alongside the compactions its own writes started.
   absl::Status CompactForBenchmark();
@@ -121,6 +124,10 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
                       PreparedGroup& prepared) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   // Writer: learns which groups the syncer made durable or failed.
   void ProcessOutcomes() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  // Writer: drops the least recently used streams with nothing in flight while more than
+  // max_cached_event_ids event ids are held.
+  void EvictIdleStreams() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  void ForgetStream(const std::string& project_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   // Syncer: one synced write of a group.
   absl::Status WriteGroup(PreparedGroup& group);
   absl::StatusOr<StreamState*> LoadStream(const std::string& project_id)
@@ -169,6 +176,8 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
   absl::flat_hash_map<std::string, std::unique_ptr<StreamState>> streams_
       ABSL_GUARDED_BY(writer_mu_);
   uint64_t next_position_ ABSL_GUARDED_BY(writer_mu_) = 1;
+  size_t cached_event_ids_ ABSL_GUARDED_BY(writer_mu_) = 0;  // Sum of version_by_id sizes.
+  uint64_t use_clock_ ABSL_GUARDED_BY(writer_mu_) = 0;       // Stamps StreamState::last_used.
   Timestamp last_recorded_at_ ABSL_GUARDED_BY(writer_mu_);
   // Write failures the writer has processed; stamps each prepared group.
   uint64_t writer_epoch_ ABSL_GUARDED_BY(writer_mu_) = 0;

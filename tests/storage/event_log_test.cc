@@ -176,6 +176,44 @@ TEST_F(EventLogTest, RetryOfWrittenAppendReturnsOriginalResultWithAnyExpectedVer
   EXPECT_EQ(after_reopen->last_position, 2u);
 }
 
+// The writer's in-memory event ids are bounded: idle projects are dropped and reloaded
+// from the project index on their next append, where idempotency and versions still hold.
+TEST(EventLogEvictionTest, EventIdsInMemoryAreBoundedAndEvictedProjectsStillAnswerRetries) {
+  testing::TempDir dir;
+  EventLogOptions options;
+  options.data_dir = dir.Sub("db");
+  options.max_cached_event_ids = 8;
+  auto log = RocksEventLog::Open(options);
+  ASSERT_TRUE(log.ok()) << log.status();
+  std::vector<AppendBatch> first_appends;
+  for (int p = 0; p < 6; ++p) {
+    AppendBatch batch = Batch(absl::StrCat("p", p),
+                              {Event("a"), Event("b"), Event("c"), Event("d")},
+                              ExpectedVersion::NoStream());
+    ASSERT_TRUE((*log)->Append(batch).ok());
+    first_appends.push_back(std::move(batch));
+    // At most the budget plus the one group prepared since the last eviction.
+    EXPECT_LE((*log)->CachedEventIdsForTesting(), 8u + 4u) << "after project " << p;
+  }
+  // p0 was dropped long ago: its retry is recognized from the index on disk...
+  auto retry = (*log)->Append(first_appends[0]);
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_TRUE(retry->already_written);
+  EXPECT_EQ(retry->first_version, 1u);
+  EXPECT_EQ(retry->last_version, 4u);
+  // ... and it goes on at its version, with its chain.
+  auto next = (*log)->Append(Batch("p0", {Event("e")}, ExpectedVersion::Exact(4)));
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(next->first_version, 5u);
+  std::vector<EventRecord> events;
+  ReadLimits limits;
+  limits.verify_hashes = true;
+  ASSERT_TRUE((*log)->ReadStream("p0", 1, ReadDirection::kForwards, limits, &events).ok());
+  ASSERT_EQ(events.size(), 5u);
+  EXPECT_EQ(events[4].prev_hash, events[3].hash);
+  EXPECT_LE((*log)->CachedEventIdsForTesting(), 8u + 4u);
+}
+
 TEST_F(EventLogTest, SameEventIdWithDifferentContentIsFailedPrecondition) {
   ProposedRecord e = Event("original");
   ASSERT_TRUE(log_->Append(Batch("p", {e})).ok());
