@@ -51,7 +51,8 @@ struct EventLogOptions {
   // Event ids the writer keeps in memory for idempotency checks, over all projects: past
   // it, the projects least recently appended to (with nothing in flight) are dropped, and
   // reloaded from the project index on their next append (a scan of that project's
-  // index). About 30 bytes each.
+  // index). About 30 bytes each. A project with more ids than three quarters of this is
+  // never dropped (all its ids must be in memory to append to it).
   size_t max_cached_event_ids = size_t{4} << 20;
   // Consulted for every append, atomically with the write (append_guard.h). Not owned;
   // must outlive the log. Null: no check beyond versions and idempotency.

@@ -456,7 +456,11 @@ void RocksEventLog::EvictIdleStreams() {
   for (const auto& [project_id, state] : streams_) {
     // A stream with events not yet durable must stay: the database does not have them,
     // so reloading it from there would lose them.
-    if (state->version == state->durable_version) idle.emplace_back(state->last_used, &project_id);
+    // And one larger than the budget would be reloaded on every append: it stays (its ids
+    // must all be in memory to append to it anyway).
+    if (state->version == state->durable_version && state->version_by_id.size() <= target) {
+      idle.emplace_back(state->last_used, &project_id);
+    }
   }
   std::sort(idle.begin(), idle.end());
   std::vector<std::string> evict;
