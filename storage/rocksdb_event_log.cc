@@ -280,6 +280,9 @@ absl::Status RocksEventLog::OpenDb() {
   // multi-MB snapshots apiece and evict them at random.
   snapshot_options.blob_cache =
       rocksdb::NewLRUCache(options_.block_cache_bytes / 2, /*num_shard_bits=*/1);
+  // Snapshots enter it when flushed: the latest snapshot of a project is what reads of
+  // its current state start from.
+  snapshot_options.prepopulate_blob_cache = rocksdb::PrepopulateBlobCache::kFlushOnly;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, cf_options},
