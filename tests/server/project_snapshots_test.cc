@@ -4,6 +4,11 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "server/domain/project_projection.h"
 #include "server/project_snapshots.h"
 #include "tests/server/test_server.h"
@@ -133,6 +138,27 @@ TEST_F(ProjectSnapshotsTest, SnapshotWrittenBeforeIdTablesIsStillUsed) {
   ASSERT_TRUE(served.ParseFromString(StateBytes(41)));  // Guard snapshots: 35, 42.
   EXPECT_EQ(served.charter().description(), "from the old snapshot");
   EXPECT_EQ(served.version(), 41u);
+}
+
+// GetProject takes its request as bytes (a raw method): bytes that are not a
+// GetProjectRequest are INVALID_ARGUMENT, not a crash or an empty state.
+TEST_F(ProjectSnapshotsTest, GetProjectWithMalformedRequestBytesIsInvalidArgument) {
+  auto channel = grpc::CreateChannel(server_.target(), grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  const std::string garbage = "\x0a\xff\xff\xff\xff\x0f";  // Field 1, length past the end.
+  grpc::Slice slice(garbage);
+  grpc::ByteBuffer request(&slice, 1), response;
+  grpc::ClientContext context;
+  absl::Notification done;
+  grpc::Status status;
+  stub.UnaryCall(&context, "/accord.v1.Projects/GetProject", grpc::StubOptions(), &request,
+                 &response, [&](grpc::Status s) {
+                   status = std::move(s);
+                   done.Notify();
+                 });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_NE(status.error_message().find("GetProjectRequest"), std::string::npos);
 }
 
 TEST_F(ProjectSnapshotsTest, RebuildStreamsProgressAndWritesEachProjectsSnapshot) {
