@@ -114,32 +114,6 @@ absl::StatusOr<bool> ApplyProjectEvents(storage::EventLog& log, const std::strin
   return true;
 }
 
-// Starts from the latest snapshot at or before the wanted version and applies the events
-// after it, into `*state`. False when a snapshot cannot be used (none, another projection
-// version, or a retraction/correction after it, which needs a full replay); `*state` is
-// then unspecified.
-absl::StatusOr<bool> StateFromSnapshot(storage::EventLog& log, const std::string& project_id,
-                                       uint64_t version, const domain::ReplayOptions& options,
-                                       accord::v1::ProjectState* state) {
-  auto snapshot = log.snapshots().FloorSnapshot(project_id, version);
-  if (!snapshot.ok()) return snapshot.status();
-  if (!snapshot->has_value()) return false;
-  if (!DecodeSnapshotInto((*snapshot)->bytes, state) ||
-      state->version() != (*snapshot)->version) {
-    return false;
-  }
-  domain::ReplayOptions tail;
-  tail.up_to_version = version;
-  domain::ProjectIndex index;  // Finds items by id without scanning the state's lists.
-  uint64_t applied = 0;
-  auto incremental =
-      ApplyProjectEvents(log, project_id, tail, state->version() + 1, state, &index, &applied);
-  if (!incremental.ok()) return incremental.status();
-  if (!*incremental) return false;
-  if (options.now.has_value()) domain::ComputeAsOf(*options.now, state);
-  return true;
-}
-
 // The current version of `project_id`, checked against options.up_to_version: the
 // version a version-bounded read wants.
 absl::StatusOr<uint64_t> WantedVersion(storage::EventLog& log, const std::string& project_id,
@@ -157,9 +131,11 @@ absl::StatusOr<uint64_t> WantedVersion(storage::EventLog& log, const std::string
   return options.up_to_version != 0 ? options.up_to_version : *current;
 }
 
-// StateFromSnapshot, serialized into `*out`, parsing of the snapshot only what the events
-// after it touch (domain::LazyProjectState). False, with `*out` unchanged, when a snapshot
-// cannot be used.
+// Starts from the latest snapshot at or before `version` and applies the events after it;
+// appends the state, serialized, to `*out`, parsing of the snapshot only what those events
+// touch (domain::LazyProjectState). False, with `*out` unchanged, when a snapshot cannot be
+// used (none, another projection version, or a retraction/correction after it, which needs
+// a full replay).
 absl::StatusOr<bool> StateBytesFromSnapshot(storage::EventLog& log,
                                             const std::string& project_id, uint64_t version,
                                             const domain::ReplayOptions& options,
@@ -170,7 +146,10 @@ absl::StatusOr<bool> StateBytesFromSnapshot(storage::EventLog& log,
   const std::optional<SnapshotParts> parts = SnapshotPartsOf((*snapshot)->bytes);
   if (!parts.has_value()) return false;
   domain::LazyProjectState lazy(arena);
-  if (!lazy.Init(parts->state, parts->id_tables) || lazy.state()->version() != (*snapshot)->version) return false;
+  if (!lazy.Init(parts->state, parts->id_tables) ||
+      lazy.state()->version() != (*snapshot)->version) {
+    return false;
+  }
   domain::ReplayOptions tail;
   tail.up_to_version = version;
   uint64_t applied = 0;
@@ -189,6 +168,7 @@ absl::StatusOr<bool> StateBytesFromSnapshot(storage::EventLog& log,
 absl::Status ReadProjectStateBytes(storage::EventLog& log, const std::string& project_id,
                                    const domain::ReplayOptions& options, std::string* out) {
   google::protobuf::Arena arena;
+  // Snapshots serve version-bounded reads (now, or as of a version); a time bound replays.
   if (!options.recorded_up_to.has_value()) {
     auto version = WantedVersion(log, project_id, options);
     if (!version.ok()) return version.status();
@@ -198,7 +178,9 @@ absl::Status ReadProjectStateBytes(storage::EventLog& log, const std::string& pr
     if (*from_snapshot) return absl::OkStatus();
   }
   auto* state = google::protobuf::Arena::CreateMessage<accord::v1::ProjectState>(&arena);
-  if (absl::Status s = ReadProjectStateInto(log, project_id, options, state); !s.ok()) return s;
+  if (absl::Status s = ReplayProjectFromLogInto(log, project_id, options, state); !s.ok()) {
+    return s;
+  }
   state->AppendToString(out);
   return absl::OkStatus();
 }
@@ -206,27 +188,14 @@ absl::Status ReadProjectStateBytes(storage::EventLog& log, const std::string& pr
 absl::StatusOr<accord::v1::ProjectState> ReadProjectState(storage::EventLog& log,
                                                           const std::string& project_id,
                                                           const domain::ReplayOptions& options) {
+  std::string bytes;
+  if (absl::Status s = ReadProjectStateBytes(log, project_id, options, &bytes); !s.ok()) return s;
   accord::v1::ProjectState state;
-  if (absl::Status s = ReadProjectStateInto(log, project_id, options, &state); !s.ok()) return s;
-  return state;
-}
-
-absl::Status ReadProjectStateInto(storage::EventLog& log, const std::string& project_id,
-                                  const domain::ReplayOptions& options,
-                                  accord::v1::ProjectState* out) {
-  // Snapshots serve version-bounded reads (now, or as of a version); a time bound replays.
-  if (!options.recorded_up_to.has_value()) {
-    auto version = WantedVersion(log, project_id, options);
-    if (!version.ok()) return version.status();
-    auto from_snapshot = StateFromSnapshot(log, project_id, *version, options, out);
-    if (!from_snapshot.ok()) return from_snapshot.status();
-    if (*from_snapshot) {
-      out->set_project_id(project_id);
-      return absl::OkStatus();
-    }
-    out->Clear();
+  if (!state.ParseFromString(bytes)) {
+    return absl::InternalError(absl::StrCat("project ", project_id,
+                                            ": the state read does not parse"));
   }
-  return ReplayProjectFromLogInto(log, project_id, options, out);
+  return state;
 }
 
 absl::Status ReplayProjectFromLogInto(storage::EventLog& log, const std::string& project_id,

@@ -34,23 +34,19 @@ absl::Status ReplayProjectFromLogInto(storage::EventLog& log, const std::string&
                                       accord::v1::ProjectState* state,
                                       uint64_t* events_read = nullptr);
 
-// The state of `project_id` as `options` ask (its up_to_version / recorded_up_to / now).
+// The state of `project_id` as `options` ask (its up_to_version / recorded_up_to / now),
+// serialized (appended to `*out`): what GetProject sends. Version-bounded reads start from
+// the latest snapshot at or before the version and parse of it only the items the events
+// after it touch (domain::LazyProjectState), so a past state of a long project costs about
+// a copy of the snapshot's bytes, not a parse of it; other reads replay the log.
 // NOT_FOUND if the project has no events; OUT_OF_RANGE if up_to_version is beyond its
 // current version.
+absl::Status ReadProjectStateBytes(storage::EventLog& log, const std::string& project_id,
+                                   const domain::ReplayOptions& options, std::string* out);
+// The same, parsed.
 absl::StatusOr<accord::v1::ProjectState> ReadProjectState(storage::EventLog& log,
                                                           const std::string& project_id,
                                                           const domain::ReplayOptions& options);
-// The same into `*out`, which may live on an arena (a snapshot is then parsed straight
-// onto it: large states cost far fewer allocations). `*out` must be empty.
-absl::Status ReadProjectStateInto(storage::EventLog& log, const std::string& project_id,
-                                  const domain::ReplayOptions& options,
-                                  accord::v1::ProjectState* out);
-
-// The same, serialized (appended to `*out`): what GetProject sends. From a snapshot it
-// parses only the items the events after it touch (domain::LazyProjectState), so a past
-// state of a long project costs about a copy of the snapshot's bytes, not a parse of it.
-absl::Status ReadProjectStateBytes(storage::EventLog& log, const std::string& project_id,
-                                   const domain::ReplayOptions& options, std::string* out);
 
 }  // namespace accord::server
 

@@ -44,15 +44,13 @@ std::optional<SnapshotParts> SnapshotPartsOf(std::string_view bytes) {
   return SnapshotParts{bytes.substr(0, state_size), bytes.substr(state_size)};
 }
 
-bool DecodeSnapshotInto(std::string_view bytes, accord::v1::ProjectState* out) {
-  const std::optional<SnapshotParts> parts = SnapshotPartsOf(bytes);
-  return parts.has_value() &&
-         out->ParseFromArray(parts->state.data(), static_cast<int>(parts->state.size()));
-}
-
 std::optional<accord::v1::ProjectState> DecodeSnapshot(std::string_view bytes) {
+  const std::optional<SnapshotParts> parts = SnapshotPartsOf(bytes);
   accord::v1::ProjectState state;
-  if (!DecodeSnapshotInto(bytes, &state)) return std::nullopt;
+  if (!parts.has_value() ||
+      !state.ParseFromArray(parts->state.data(), static_cast<int>(parts->state.size()))) {
+    return std::nullopt;
+  }
   return state;
 }
 

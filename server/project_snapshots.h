@@ -24,9 +24,6 @@ std::string EncodeSnapshot(const accord::v1::ProjectState& state);
 
 // nullopt for another projection version or unreadable bytes.
 std::optional<accord::v1::ProjectState> DecodeSnapshot(std::string_view bytes);
-// The same into `*out` (which may live on an arena); false, with `*out` unspecified, where
-// DecodeSnapshot gives nullopt.
-bool DecodeSnapshotInto(std::string_view bytes, accord::v1::ProjectState* out);
 // The parts of a snapshot's bytes (views into them): the serialized state and its id
 // tables (domain::BuildIdTables; empty in snapshots written before them). nullopt for
 // another projection version.

@@ -182,10 +182,10 @@ grpc::ByteBuffer StateResponse(std::unique_ptr<std::string> bytes, size_t room) 
   const size_t prefix_size = end - prefix;
   char* start = bytes->data() + room - prefix_size;
   std::memcpy(start, prefix, prefix_size);
-  std::string* raw = bytes.release();  // Owned by the slice from here: freed by its destroy.
+  // The slice owns the buffer from here; its destroy callback takes it back and frees it.
   grpc::Slice slice(start, prefix_size + state_size,
-                    [](void* p) { std::unique_ptr<std::string>(static_cast<std::string*>(p)); },
-                    raw);
+                    [](void* p) { std::unique_ptr<std::string> owned(static_cast<std::string*>(p)); },
+                    bytes.release());
   return grpc::ByteBuffer(&slice, 1);
 }
 

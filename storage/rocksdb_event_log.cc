@@ -455,23 +455,27 @@ void RocksEventLog::EvictIdleStreams() {
   if (cached_event_ids_ <= options_.max_cached_event_ids) return;
   // Down to three quarters of the budget, so that this runs rarely.
   const size_t target = options_.max_cached_event_ids / 4 * 3;
-  std::vector<std::pair<uint64_t, const std::string*>> idle;  // (last_used, project)
+  struct Idle {
+    uint64_t last_used;
+    size_t ids;
+    const std::string* project_id;
+    bool operator<(const Idle& o) const { return last_used < o.last_used; }
+  };
+  std::vector<Idle> idle;
   for (const auto& [project_id, state] : streams_) {
     // A stream with events not yet durable must stay: the database does not have them,
-    // so reloading it from there would lose them.
-    // And one larger than the budget would be reloaded on every append: it stays (its ids
-    // must all be in memory to append to it anyway).
+    // so reloading it from there would lose them. One larger than the target would be
+    // reloaded on every append: it stays too (all its ids must be in memory to append).
     if (state->version == state->durable_version && state->version_by_id.size() <= target) {
-      idle.emplace_back(state->last_used, &project_id);
+      idle.push_back({state->last_used, state->version_by_id.size(), &project_id});
     }
   }
   std::sort(idle.begin(), idle.end());
-  std::vector<std::string> evict;
-  size_t ids = cached_event_ids_;
-  for (const auto& [last_used, project_id] : idle) {
-    if (ids <= target) break;
-    ids -= streams_.find(*project_id)->second->version_by_id.size();
-    evict.push_back(*project_id);
+  std::vector<std::string> evict;  // Copied: ForgetStream erases the map's keys.
+  size_t left = cached_event_ids_;
+  for (size_t i = 0; i < idle.size() && left > target; ++i) {
+    left -= idle[i].ids;
+    evict.push_back(*idle[i].project_id);
   }
   for (const std::string& project_id : evict) ForgetStream(project_id);
 }

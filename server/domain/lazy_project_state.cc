@@ -12,23 +12,8 @@ namespace {
 namespace v1 = accord::v1;
 using S = v1::ProjectState;
 
-// The list fields kept as bytes: every list whose items the projection finds by an id
-// in field 1 (ProjectIndex::AttachBaseItems). The others (budget, responsibilities, ...)
-// are small and parsed with the head.
-constexpr int kBaseLists[] = {
-    S::kMembersFieldNumber,       S::kMilestonesFieldNumber,    S::kTasksFieldNumber,
-    S::kResourcesFieldNumber,     S::kRisksFieldNumber,         S::kIssuesFieldNumber,
-    S::kChangesFieldNumber,       S::kApprovalsFieldNumber,     S::kMeetingsFieldNumber,
-    S::kActionItemsFieldNumber,   S::kClientActionsFieldNumber, S::kDeliverablesFieldNumber,
-    S::kFeedbackFieldNumber,      S::kSurveysFieldNumber,       S::kIncentivesFieldNumber,
-    S::kDocumentsFieldNumber,     S::kLessonsFieldNumber,
-};
-
 bool IsBaseList(int field_number) {
-  for (int f : kBaseLists) {
-    if (f == field_number) return true;
-  }
-  return false;
+  return VisitBaseList(field_number, [](auto*) {});
 }
 
 // The fields of a serialized message, one at a time. Only what states hold: varints,
@@ -281,14 +266,15 @@ int BaseItems::Find(absl::string_view id) {
   return it->second;
 }
 
-template <typename T>
-void BaseItems::AppendTo(int field_number, const google::protobuf::RepeatedPtrField<T>& list,
-                         std::string* out) const {
-  std::vector<bool> from_base(list.size(), false);
+void BaseItems::AppendTo(
+    int field_number, int list_size,
+    absl::FunctionRef<const google::protobuf::MessageLite&(int)> list_item,
+    std::string* out) const {
+  std::vector<bool> from_base(list_size, false);
   for (const Item& item : items_) {
     if (item.position >= 0) {
       from_base[item.position] = true;
-      AppendMessageField(field_number, list.Get(item.position), out);
+      AppendMessageField(field_number, list_item(item.position), out);
     } else if (item.patch_size == 0) {
       out->append(item.field.data(), item.field.size());
     } else {
@@ -300,8 +286,8 @@ void BaseItems::AppendTo(int field_number, const google::protobuf::RepeatedPtrFi
       out->append(patches_, item.patch_offset, item.patch_size);
     }
   }
-  for (int i = 0; i < list.size(); ++i) {
-    if (!from_base[i]) AppendMessageField(field_number, list.Get(i), out);
+  for (int i = 0; i < list_size; ++i) {
+    if (!from_base[i]) AppendMessageField(field_number, list_item(i), out);
   }
 }
 
@@ -494,27 +480,15 @@ void LazyProjectState::AppendTo(std::string* out) {
   state_->GetReflection()->SwapFields(state_, lists, fields);
   state_->AppendToString(out);
   state_->GetReflection()->SwapFields(state_, lists, fields);
+  const google::protobuf::Reflection* reflection = state_->GetReflection();
   for (const auto& [field, items] : base_) {
-    switch (field) {
-      case S::kMembersFieldNumber: items.AppendTo(field, state_->members(), out); break;
-      case S::kMilestonesFieldNumber: items.AppendTo(field, state_->milestones(), out); break;
-      case S::kTasksFieldNumber: items.AppendTo(field, state_->tasks(), out); break;
-      case S::kResourcesFieldNumber: items.AppendTo(field, state_->resources(), out); break;
-      case S::kRisksFieldNumber: items.AppendTo(field, state_->risks(), out); break;
-      case S::kIssuesFieldNumber: items.AppendTo(field, state_->issues(), out); break;
-      case S::kChangesFieldNumber: items.AppendTo(field, state_->changes(), out); break;
-      case S::kApprovalsFieldNumber: items.AppendTo(field, state_->approvals(), out); break;
-      case S::kMeetingsFieldNumber: items.AppendTo(field, state_->meetings(), out); break;
-      case S::kActionItemsFieldNumber: items.AppendTo(field, state_->action_items(), out); break;
-      case S::kClientActionsFieldNumber: items.AppendTo(field, state_->client_actions(), out); break;
-      case S::kDeliverablesFieldNumber: items.AppendTo(field, state_->deliverables(), out); break;
-      case S::kFeedbackFieldNumber: items.AppendTo(field, state_->feedback(), out); break;
-      case S::kSurveysFieldNumber: items.AppendTo(field, state_->surveys(), out); break;
-      case S::kIncentivesFieldNumber: items.AppendTo(field, state_->incentives(), out); break;
-      case S::kDocumentsFieldNumber: items.AppendTo(field, state_->documents(), out); break;
-      case S::kLessonsFieldNumber: items.AppendTo(field, state_->lessons(), out); break;
-      default: break;  // Not a base list (Init keeps only those).
-    }
+    const google::protobuf::FieldDescriptor* list = S::descriptor()->FindFieldByNumber(field);
+    items.AppendTo(
+        field, reflection->FieldSize(*state_, list),
+        [&](int i) -> const google::protobuf::MessageLite& {
+          return reflection->GetRepeatedMessage(*state_, list, i);
+        },
+        out);
   }
   // A list the snapshot held no items of has no BaseItems: whatever events added to it
   // was written with the head above.

@@ -6,8 +6,8 @@
 // events a read "as of version N" applies on top of the snapshot before N. Here the
 // state's head (charter, indicators, budget, small lists) is parsed at once; each item of
 // the large lists (tasks, risks, client actions, ...) stays bytes until an event names it
-// (ProjectIndex finds it through BaseItems and parses it into the list) or ComputeAsOf
-// must change it. AppendTo writes the base items in their order, a parsed item from its
+// (ProjectIndex finds it through BaseItems and parses it into the list); ComputeAsOf
+// patches the now-dependent fields of unparsed ones onto their bytes. AppendTo writes the base items in their order, a parsed item from its
 // message, an untouched one as its original bytes, then the items events added: parsing
 // those bytes gives exactly the state a full parse + apply gives (the projection never
 // removes or reorders items, and finds every item of these lists by its id, field 1).
@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "accord/v1/projects.pb.h"
@@ -31,6 +32,37 @@
 #include "server/domain/project_projection.h"
 
 namespace accord::domain {
+
+// Calls f(static_cast<T*>(nullptr)) with the item type T of `field` when it is one of the
+// ProjectState lists LazyProjectState keeps as bytes — every list whose items the
+// projection finds by an id in field 1 — and returns true; false for any other field.
+// The others (budget, responsibilities, ...) are small and parsed with the head. The one
+// place that names these lists.
+template <typename F>
+bool VisitBaseList(int field, F&& f) {
+  namespace v1 = accord::v1;
+  using S = v1::ProjectState;
+  switch (field) {
+    case S::kMembersFieldNumber: f(static_cast<v1::Member*>(nullptr)); return true;
+    case S::kMilestonesFieldNumber: f(static_cast<v1::Milestone*>(nullptr)); return true;
+    case S::kTasksFieldNumber: f(static_cast<v1::Task*>(nullptr)); return true;
+    case S::kResourcesFieldNumber: f(static_cast<v1::Resource*>(nullptr)); return true;
+    case S::kRisksFieldNumber: f(static_cast<v1::Risk*>(nullptr)); return true;
+    case S::kIssuesFieldNumber: f(static_cast<v1::Issue*>(nullptr)); return true;
+    case S::kChangesFieldNumber: f(static_cast<v1::Change*>(nullptr)); return true;
+    case S::kApprovalsFieldNumber: f(static_cast<v1::Approval*>(nullptr)); return true;
+    case S::kMeetingsFieldNumber: f(static_cast<v1::Meeting*>(nullptr)); return true;
+    case S::kActionItemsFieldNumber: f(static_cast<v1::ActionItem*>(nullptr)); return true;
+    case S::kClientActionsFieldNumber: f(static_cast<v1::ClientAction*>(nullptr)); return true;
+    case S::kDeliverablesFieldNumber: f(static_cast<v1::Deliverable*>(nullptr)); return true;
+    case S::kFeedbackFieldNumber: f(static_cast<v1::FeedbackItem*>(nullptr)); return true;
+    case S::kSurveysFieldNumber: f(static_cast<v1::SurveyResult*>(nullptr)); return true;
+    case S::kIncentivesFieldNumber: f(static_cast<v1::Incentive*>(nullptr)); return true;
+    case S::kDocumentsFieldNumber: f(static_cast<v1::Document*>(nullptr)); return true;
+    case S::kLessonsFieldNumber: f(static_cast<v1::Lesson*>(nullptr)); return true;
+    default: return false;
+  }
+}
 
 // The items of one list field of a serialized ProjectState, as bytes, findable by id
 // (their field 1) and parsed one at a time into the state's list when asked for.
@@ -72,10 +104,10 @@ class BaseItems {
   int size() const { return static_cast<int>(items_.size()); }
 
   // Writes field `field_number` of the whole list: each base item in order (a parsed one
-  // serialized from `list`, at the position it was parsed to, else its original bytes),
-  // then the items of `list` that are not base items, in list order.
-  template <typename T>
-  void AppendTo(int field_number, const google::protobuf::RepeatedPtrField<T>& list,
+  // serialized from the state's list, `list_item(position it was parsed to)`, else its
+  // original bytes), then the state's items that are not base items, in list order.
+  void AppendTo(int field_number, int list_size,
+                absl::FunctionRef<const google::protobuf::MessageLite&(int)> list_item,
                 std::string* out) const;
 
  private:

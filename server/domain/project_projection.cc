@@ -8,6 +8,7 @@
 #include <memory>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -104,32 +105,10 @@ struct ProjectIndex::Tables {
 ProjectIndex::ProjectIndex() : tables_(std::make_unique<Tables>()) {}
 
 bool ProjectIndex::AttachBaseItems(int project_state_field, BaseItems* items) {
-  using S = accord::v1::ProjectState;
-  auto attach = [&](auto* positions) {
-    positions->base = items;
-    return true;
-  };
-  auto& l = tables_->lists;
-  switch (project_state_field) {
-    case S::kMembersFieldNumber: return attach(&std::get<Tables::Positions<accord::v1::Member>>(l));
-    case S::kMilestonesFieldNumber: return attach(&std::get<Tables::Positions<accord::v1::Milestone>>(l));
-    case S::kTasksFieldNumber: return attach(&std::get<Tables::Positions<accord::v1::Task>>(l));
-    case S::kResourcesFieldNumber: return attach(&std::get<Tables::Positions<accord::v1::Resource>>(l));
-    case S::kRisksFieldNumber: return attach(&std::get<Tables::Positions<accord::v1::Risk>>(l));
-    case S::kIssuesFieldNumber: return attach(&std::get<Tables::Positions<accord::v1::Issue>>(l));
-    case S::kChangesFieldNumber: return attach(&std::get<Tables::Positions<accord::v1::Change>>(l));
-    case S::kApprovalsFieldNumber: return attach(&std::get<Tables::Positions<accord::v1::Approval>>(l));
-    case S::kMeetingsFieldNumber: return attach(&std::get<Tables::Positions<accord::v1::Meeting>>(l));
-    case S::kActionItemsFieldNumber: return attach(&std::get<Tables::Positions<accord::v1::ActionItem>>(l));
-    case S::kClientActionsFieldNumber: return attach(&std::get<Tables::Positions<accord::v1::ClientAction>>(l));
-    case S::kDeliverablesFieldNumber: return attach(&std::get<Tables::Positions<accord::v1::Deliverable>>(l));
-    case S::kFeedbackFieldNumber: return attach(&std::get<Tables::Positions<accord::v1::FeedbackItem>>(l));
-    case S::kSurveysFieldNumber: return attach(&std::get<Tables::Positions<accord::v1::SurveyResult>>(l));
-    case S::kIncentivesFieldNumber: return attach(&std::get<Tables::Positions<accord::v1::Incentive>>(l));
-    case S::kDocumentsFieldNumber: return attach(&std::get<Tables::Positions<accord::v1::Document>>(l));
-    case S::kLessonsFieldNumber: return attach(&std::get<Tables::Positions<accord::v1::Lesson>>(l));
-    default: return false;
-  }
+  return VisitBaseList(project_state_field, [&](auto* item_type) {
+    using T = std::remove_pointer_t<decltype(item_type)>;
+    std::get<Tables::Positions<T>>(tables_->lists).base = items;
+  });
 }
 
 template <typename T>

@@ -36,14 +36,10 @@ constexpr int kAppendsBeforeFull = 20;
 constexpr int kRefusedAppends = 3;  // The first is refused by the write, the rest by Resume.
 constexpr int kAppendsAfterFull = 10;
 
-class DiskFullTest : public ::testing::Test {
+class DiskFullTest : public FaultFsLogTest {
  protected:
   void SetUp() override {
-    options_.data_dir = dir_.Sub("log");
-    fs_ = std::make_shared<FaultInjectionFileSystem>();
-    auto log = RocksEventLog::Open(options_, fs_);
-    ASSERT_TRUE(log.ok()) << log.status();
-    log_ = *std::move(log);
+    ASSERT_NO_FATAL_FAILURE(FaultFsLogTest::SetUp());
     for (int i = 0; i < kAppendsBeforeFull; ++i) ASSERT_TRUE(AppendAcked().ok());
   }
 
@@ -79,10 +75,6 @@ class DiskFullTest : public ::testing::Test {
     }
   }
 
-  TempDir dir_;
-  EventLogOptions options_;
-  std::shared_ptr<FaultInjectionFileSystem> fs_;
-  std::unique_ptr<RocksEventLog> log_;
   absl::BitGen gen_;
   std::vector<EventId> acked_ids_;
   std::vector<EventId> refused_ids_;

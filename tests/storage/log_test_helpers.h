@@ -1,4 +1,5 @@
-// Helpers shared by the storage fault-injection suites (power loss, disk full, corruption):
+// Helpers shared by the storage fault-injection suites (power loss, disk full, corruption,
+// pipelined commit): a fixture with a log over the fault-injection file system,
 // building append batches with random payloads, reading a whole log back, checking its
 // structure (gap-free positions, per-project versions and hash chains), and poking at the
 // RocksDB files in a data directory.
@@ -9,10 +10,16 @@
 #include <string>
 #include <vector>
 
+#include <memory>
+
 #include "absl/random/bit_gen_ref.h"
 #include "absl/status/status.h"
+#include "gtest/gtest.h"
 #include "storage/event_log.h"
 #include "storage/event_record.h"
+#include "storage/rocksdb_event_log.h"
+#include "tests/storage/fault_injection_fs.h"
+#include "tests/test_util.h"
 
 namespace accord::testing {
 
@@ -39,6 +46,24 @@ std::vector<std::string> FilesWithSuffix(const std::string& dir, const std::stri
 absl::Status FlipByte(const std::string& path, uint64_t offset);
 
 uint64_t FileSize(const std::string& path);
+
+// A fixture with a RocksEventLog in a temporary directory over a FaultInjectionFileSystem,
+// opened in SetUp (suites that override SetUp call this one first).
+class FaultFsLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    options_.data_dir = dir_.Sub("log");
+    fs_ = std::make_shared<FaultInjectionFileSystem>();
+    auto log = storage::RocksEventLog::Open(options_, fs_);
+    ASSERT_TRUE(log.ok()) << log.status();
+    log_ = *std::move(log);
+  }
+
+  TempDir dir_;
+  storage::EventLogOptions options_;
+  std::shared_ptr<FaultInjectionFileSystem> fs_;
+  std::unique_ptr<storage::RocksEventLog> log_;
+};
 
 }  // namespace accord::testing
 

@@ -32,15 +32,8 @@ struct Outcome {
   bool Wait() { return done.WaitForNotificationWithTimeout(absl::Seconds(30)); }
 };
 
-class PipelinedCommitTest : public ::testing::Test {
+class PipelinedCommitTest : public FaultFsLogTest {
  protected:
-  void SetUp() override {
-    options_.data_dir = dir_.Sub("log");
-    fs_ = std::make_shared<FaultInjectionFileSystem>();
-    auto log = RocksEventLog::Open(options_, fs_);
-    ASSERT_TRUE(log.ok()) << log.status();
-    log_ = *std::move(log);
-  }
   void TearDown() override { fs_->HoldSyncs(false); }
 
   void AppendAsync(AppendBatch batch, Outcome* outcome) {
@@ -50,10 +43,6 @@ class PipelinedCommitTest : public ::testing::Test {
     });
   }
 
-  TempDir dir_;
-  storage::EventLogOptions options_;
-  std::shared_ptr<FaultInjectionFileSystem> fs_;
-  std::unique_ptr<RocksEventLog> log_;
   absl::BitGen gen_;
 };
 
