@@ -1034,8 +1034,21 @@ absl::StatusOr<std::optional<Snapshot>> RocksEventLog::FloorSnapshot(std::string
 
 absl::StatusOr<std::optional<Snapshot>> RocksEventLog::FloorSnapshotLocked(
     std::string_view project_id, uint64_t max_version) {
+  {
+    absl::MutexLock lock(&pin_mu_);
+    if (pins_closed_) return absl::UnavailableError("event log is closed");
+    ++open_snapshot_pins_;
+  }
+  // The iterator holds the value (pinned in the blob cache, or read into its buffer); the
+  // Snapshot keeps the iterator until it is dropped.
+  auto release = [this](rocksdb::Iterator* it) {
+    delete it;
+    absl::MutexLock lock(&pin_mu_);
+    --open_snapshot_pins_;
+  };
+  std::shared_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), snapshots_cf_),
+                                        release);
   const std::string prefix = StreamKeyPrefix(project_id);
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), snapshots_cf_));
   it->SeekForPrev(StreamKey(project_id, max_version));
   if (!it->status().ok()) return FromRocks(it->status(), "reading snapshots");
   if (!it->Valid() || !it->key().starts_with(prefix)) return std::optional<Snapshot>();
@@ -1043,7 +1056,7 @@ absl::StatusOr<std::optional<Snapshot>> RocksEventLog::FloorSnapshotLocked(
   if (!version.ok()) return version.status();
   const std::string_view value = ToView(it->value());
   if (value.empty() || value[0] != '\x01') return std::optional<Snapshot>();  // Unknown format.
-  return std::optional<Snapshot>(Snapshot{*version, std::string(value.substr(1))});
+  return std::optional<Snapshot>(Snapshot{*version, value.substr(1), std::move(it)});
 }
 
 absl::Status RocksEventLog::ListProjects(std::string_view after, size_t limit,
@@ -1118,6 +1131,13 @@ absl::Status RocksEventLog::Close() {
   if (writer_.joinable()) writer_.join();
   if (syncer_.joinable()) syncer_.join();
   if (completer_.joinable()) completer_.join();
+  {
+    // Not under db_mu_: a reader holding a snapshot may still take it to read the log.
+    absl::MutexLock lock(&pin_mu_);
+    pins_closed_ = true;
+    pin_mu_.Await(absl::Condition(
+        +[](int* pins) { return *pins == 0; }, &open_snapshot_pins_));
+  }
   absl::MutexLock lock(&db_mu_);
   if (!db_) return absl::OkStatus();
   absl::Status status;

@@ -159,6 +159,12 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
   std::shared_ptr<rocksdb::FileSystem> file_system_;
   std::unique_ptr<rocksdb::Env> env_;  // Wraps file_system_ when one is injected.
 
+  // Snapshots handed out (Snapshot::pin keeps an iterator open): Close refuses new ones and
+  // waits for these before it closes the database.
+  absl::Mutex pin_mu_;  // Taken under db_mu_ (shared) or alone.
+  int open_snapshot_pins_ ABSL_GUARDED_BY(pin_mu_) = 0;
+  bool pins_closed_ ABSL_GUARDED_BY(pin_mu_) = false;
+
   // Lifetime of the database handles: readers hold it shared, Close exclusively.
   absl::Mutex db_mu_;
   std::unique_ptr<rocksdb::DB> db_ ABSL_GUARDED_BY(db_mu_);

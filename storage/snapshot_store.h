@@ -10,6 +10,7 @@
 #define ACCORD_STORAGE_SNAPSHOT_STORE_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,9 +20,13 @@
 
 namespace accord::storage {
 
+// A stored snapshot, read in place: `bytes` points into memory that `pin` keeps alive (a
+// multi-megabyte state is not copied out of the store's cache). Drop it promptly: the
+// store waits for every Snapshot read from it to be destroyed before it closes.
 struct Snapshot {
   uint64_t version = 0;
-  std::string bytes;
+  std::string_view bytes;
+  std::shared_ptr<const void> pin;
 };
 
 class SnapshotStore {

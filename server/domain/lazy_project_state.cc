@@ -271,12 +271,28 @@ void BaseItems::AppendTo(
     absl::FunctionRef<const google::protobuf::MessageLite&(int)> list_item,
     std::string* out) const {
   std::vector<bool> from_base(list_size, false);
+  // Untouched items adjacent in the snapshot are copied as one run.
+  const char* run = nullptr;
+  size_t run_size = 0;
+  auto flush_run = [&] {
+    if (run_size != 0) out->append(run, run_size);
+    run_size = 0;
+  };
   for (const Item& item : items_) {
+    if (item.position < 0 && item.patch_size == 0) {
+      if (run_size != 0 && run + run_size == item.field.data()) {
+        run_size += item.field.size();
+      } else {
+        flush_run();
+        run = item.field.data();
+        run_size = item.field.size();
+      }
+      continue;
+    }
+    flush_run();
     if (item.position >= 0) {
       from_base[item.position] = true;
       AppendMessageField(field_number, list_item(item.position), out);
-    } else if (item.patch_size == 0) {
-      out->append(item.field.data(), item.field.size());
     } else {
       AppendVarint(uint64_t{static_cast<uint32_t>(field_number)} << 3 |
                        FieldReader::kLengthDelimited,
@@ -286,6 +302,7 @@ void BaseItems::AppendTo(
       out->append(patches_, item.patch_offset, item.patch_size);
     }
   }
+  flush_run();
   for (int i = 0; i < list_size; ++i) {
     if (!from_base[i]) AppendMessageField(field_number, list_item(i), out);
   }

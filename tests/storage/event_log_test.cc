@@ -382,5 +382,26 @@ TEST_F(EventLogTest, AppendAfterCloseIsUnavailable) {
   EXPECT_TRUE(absl::IsUnavailable(r.status()));
 }
 
+TEST_F(EventLogTest, SnapshotReadInPlaceOutlivesNewReadsAndHoldsOffClose) {
+  const std::string state(1 << 20, 's');  // Big enough to live in a blob.
+  ASSERT_TRUE(log_->PutSnapshot("p", 10, state).ok());
+  auto held = log_->FloorSnapshot("p", 15);
+  ASSERT_TRUE(held.ok() && held->has_value()) << held.status();
+  EXPECT_EQ((*held)->version, 10u);
+  ASSERT_TRUE(log_->PutSnapshot("p", 10, std::string(1 << 20, 't')).ok());  // Replaced.
+  std::atomic<bool> closed{false};
+  std::thread closer([&] {
+    EXPECT_TRUE(log_->Close().ok());
+    closed = true;
+  });
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_FALSE(closed) << "Close must wait for the snapshot still held";
+  EXPECT_EQ((*held)->bytes, state);  // The bytes read stay as they were.
+  held->reset();
+  closer.join();
+  EXPECT_TRUE(closed);
+  EXPECT_TRUE(absl::IsUnavailable(log_->FloorSnapshot("p", 15).status()));
+}
+
 }  // namespace
 }  // namespace accord::storage
