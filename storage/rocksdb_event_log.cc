@@ -157,6 +157,7 @@ struct RocksEventLog::PreparedGroup {
   bool any_writes = false;
   uint64_t epoch = 0;          // Write failures the writer had seen when preparing it.
   uint64_t last_position = 0;  // The log's last position once it is durable.
+  absl::Status status;         // Of its write (the syncer's).
 };
 
 // What the append guard may read while the writer holds the database (no locking: the
@@ -484,7 +485,9 @@ void RocksEventLog::SyncLoop() {
   uint64_t failures = 0;  // Write failures so far; groups of an older epoch are void.
   absl::Status failure;
   for (;;) {
-    std::unique_ptr<PreparedGroup> group;
+    // Every group prepared by now goes into the next synced write: when the disk is busy,
+    // appends that arrived during one sync all share the next.
+    std::deque<std::unique_ptr<PreparedGroup>> groups;
     {
       absl::MutexLock lock(&sync_mu_);
       sync_mu_.Await(absl::Condition(
@@ -493,58 +496,94 @@ void RocksEventLog::SyncLoop() {
           },
           this));
       if (to_sync_.empty()) break;  // The writer has exited and all is written.
-      group = std::move(to_sync_.front());
-      to_sync_.pop_front();
+      size_t bytes = 0;  // At least one group; more while within the group byte cap.
+      while (!to_sync_.empty() &&
+             (groups.empty() ||
+              bytes + to_sync_.front()->batch.GetDataSize() <= options_.max_group_bytes)) {
+        bytes += to_sync_.front()->batch.GetDataSize();
+        groups.push_back(std::move(to_sync_.front()));
+        to_sync_.pop_front();
+      }
       syncing_ = true;
     }
 
-    absl::Status status;
-    if (group->epoch < failures) {
-      // Prepared on top of a group whose write failed: nothing of it may be written, and
-      // every answer computed for it (versions, conflicts, rules) assumed that group.
-      status = absl::UnavailableError(absl::StrCat(
-          "not written: an earlier write of the log failed (", failure.ToString(), ")"));
-      for (auto& p : group->appends) p->result = status;
-    } else if (group->any_writes) {
-      status = WriteGroup(*group);
+    std::vector<PreparedGroup*> to_write;
+    for (auto& group : groups) {
+      if (group->epoch < failures) {
+        // Prepared on top of a group whose write failed: nothing of it may be written, and
+        // every answer computed for it (versions, conflicts, rules) assumed that group.
+        group->status = absl::UnavailableError(absl::StrCat(
+            "not written: an earlier write of the log failed (", failure.ToString(), ")"));
+        for (auto& p : group->appends) p->result = group->status;
+      } else if (group->any_writes) {
+        to_write.push_back(group.get());
+      }
+    }
+    if (!to_write.empty()) {
+      const absl::Status status = WriteGroups(to_write);
       if (!status.ok()) {
         ++failures;
         failure = status;
-        for (auto& p : group->appends) {
-          if (p->depends_on_group && p->result.ok()) p->result = status;
+        for (PreparedGroup* group : to_write) {
+          group->status = status;
+          for (auto& p : group->appends) {
+            if (p->depends_on_group && p->result.ok()) p->result = status;
+          }
         }
-      }
-    }
-
-    if (status.ok() && group->any_writes) {
-      last_position_.store(group->last_position, std::memory_order_release);
-      CommitNotice notice;
-      notice.last_position = group->last_position;
-      for (const auto& p : group->appends) {
-        if (p->writes && p->result.ok()) {
-          notice.streams.emplace_back(p->batch.project_id, p->result->last_version);
+      } else {
+        last_position_.store(to_write.back()->last_position, std::memory_order_release);
+        CommitNotice notice;
+        notice.last_position = to_write.back()->last_position;
+        for (const PreparedGroup* group : to_write) {
+          for (const auto& p : group->appends) {
+            if (p->writes && p->result.ok()) {
+              notice.streams.emplace_back(p->batch.project_id, p->result->last_version);
+            }
+          }
         }
+        // Listeners first: by the time an appender hears "done", every listener has heard
+        // of the commit.
+        absl::ReaderMutexLock lock(&listeners_mu_);
+        for (CommitListener* l : listeners_) l->OnCommit(notice);
       }
-      // Listeners first: by the time an appender hears "done", every listener has heard
-      // of the commit.
-      absl::ReaderMutexLock lock(&listeners_mu_);
-      for (CommitListener* l : listeners_) l->OnCommit(notice);
     }
     {
       absl::MutexLock lock(&sync_mu_);
-      outcomes_.push_back({group->epoch, status});
+      for (const auto& group : groups) outcomes_.push_back({group->epoch, group->status});
       syncing_ = false;
     }
     // The callbacks complete RPCs, which costs socket writes: run them on the completion
-    // thread so this thread goes straight back to the disk with the next group.
+    // thread so this thread goes straight back to the disk with the next groups.
     absl::MutexLock lock(&completion_mu_);
-    completions_.push_back(std::move(group->appends));
+    for (auto& group : groups) completions_.push_back(std::move(group->appends));
   }
   absl::MutexLock lock(&completion_mu_);
   syncer_done_ = true;
 }
 
-absl::Status RocksEventLog::WriteGroup(PreparedGroup& group) {
+namespace {
+
+// Copies the puts of a WriteBatch into another (batches hold only puts, see PrepareGroup).
+class CopyPuts final : public rocksdb::WriteBatch::Handler {
+ public:
+  CopyPuts(rocksdb::WriteBatch* to, const std::vector<rocksdb::ColumnFamilyHandle*>& handles)
+      : to_(to), handles_(handles) {}
+  rocksdb::Status PutCF(uint32_t column_family_id, const rocksdb::Slice& key,
+                        const rocksdb::Slice& value) override {
+    for (rocksdb::ColumnFamilyHandle* h : handles_) {
+      if (h->GetID() == column_family_id) return to_->Put(h, key, value);
+    }
+    return rocksdb::Status::Corruption("write batch names an unknown column family");
+  }
+
+ private:
+  rocksdb::WriteBatch* const to_;
+  const std::vector<rocksdb::ColumnFamilyHandle*>& handles_;
+};
+
+}  // namespace
+
+absl::Status RocksEventLog::WriteGroups(const std::vector<PreparedGroup*>& groups) {
   absl::ReaderMutexLock db_lock(&db_mu_);
   if (!db_) return absl::UnavailableError("event log is closed");
   if (needs_resume_) {
@@ -555,9 +594,22 @@ absl::Status RocksEventLog::WriteGroup(PreparedGroup& group) {
     }
     needs_resume_ = false;
   }
+  rocksdb::WriteBatch* batch = &groups.front()->batch;
+  rocksdb::WriteBatch merged;
+  if (groups.size() > 1) {
+    // One atomic write: the groups succeed or fail together, as the later ones were
+    // prepared on the earlier ones anyway.
+    CopyPuts copy(&merged, handles_);
+    for (PreparedGroup* group : groups) {
+      if (absl::Status s = FromRocks(group->batch.Iterate(&copy), "merging groups"); !s.ok()) {
+        return s;
+      }
+    }
+    batch = &merged;
+  }
   rocksdb::WriteOptions write_options;
   write_options.sync = options_.durability == Durability::kSync;
-  absl::Status status = FromRocks(db_->Write(write_options, &group.batch), "writing events");
+  absl::Status status = FromRocks(db_->Write(write_options, batch), "writing events");
   if (!status.ok()) needs_resume_ = true;
   return status;
 }

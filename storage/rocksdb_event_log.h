@@ -9,16 +9,17 @@
 //  - The writer takes everything queued (up to a byte cap) as a group and prepares it:
 //    idempotency and version checks, version/position assignment, envelope hashing, the
 //    append guard (domain rules), one WriteBatch.
-//  - The syncer writes prepared groups in order, each with one synced write, and tells
-//    the commit listeners.
+//  - The syncer writes prepared groups in order: all those waiting when it is free, in one
+//    synced write (so appends arriving during a sync share the next one, whether the writer
+//    prepared them as one group or several), and tells the commit listeners.
 //  - The completion thread runs the callbacks, in commit order.
-// So the writer prepares group N+1 while group N is on its way to the disk, running ahead
-// of what is durable by at most kMaxQueuedGroups + 1 groups. It takes its next group only
-// once the syncer has room for it, so appends arriving during a sync share the next write. Nothing of a group is
-// visible to readers before its sync (RocksDB applies a synced write to its memtables
-// only after the sync). When a write fails, that group and every group prepared on top of
-// it fail unwritten, and the writer forgets its view of them (ProcessOutcomes). Callers'
-// threads (gRPC's few callback threads) never block on the disk.
+// So the writer prepares what arrives while earlier groups are on their way to the disk,
+// running ahead of what is durable by at most kMaxQueuedGroups groups plus those being
+// written. Nothing of a group is visible to readers before its sync (RocksDB applies a
+// synced write to its memtables only after the sync). When a write fails, its groups and
+// every group prepared on top of them fail unwritten, and the writer forgets its view of
+// them (ProcessOutcomes). Callers' threads (gRPC's few callback threads) never block on
+// the disk.
 //
 // Per-project state (current version, last hash, event ids for idempotency) is kept in
 // memory by the writer and loaded from the "streams" column family on first use after
@@ -107,8 +108,10 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
     uint64_t epoch;
     absl::Status status;
   };
-  // Prepared groups waiting for the syncer, beyond the one it is writing.
-  static constexpr size_t kMaxQueuedGroups = 1;
+  // Prepared groups waiting for the syncer, beyond those it is writing. It writes all that
+  // wait in one synced write, so the writer prepares whatever arrives while a sync is on
+  // (off the path of the next write) instead of waiting for it to finish.
+  static constexpr size_t kMaxQueuedGroups = 16;
 
   RocksEventLog(const EventLogOptions& options, std::shared_ptr<rocksdb::FileSystem> fs);
   absl::Status OpenDb();
@@ -128,8 +131,8 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
   // max_cached_event_ids event ids are held.
   void EvictIdleStreams() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   void ForgetStream(const std::string& project_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
-  // Syncer: one synced write of a group.
-  absl::Status WriteGroup(PreparedGroup& group);
+  // Syncer: one synced write of the groups (in order; not empty, all with writes).
+  absl::Status WriteGroups(const std::vector<PreparedGroup*>& groups);
   absl::StatusOr<StreamState*> LoadStream(const std::string& project_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   // Checks an append whose event ids all exist against what was written.

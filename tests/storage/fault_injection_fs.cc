@@ -45,6 +45,7 @@ struct FaultInjectionFileSystem::State {
   bool hold_syncs ABSL_GUARDED_BY(mu) = false;
   int held_syncs ABSL_GUARDED_BY(mu) = 0;
   int failing_syncs ABSL_GUARDED_BY(mu) = 0;
+  uint64_t syncs ABSL_GUARDED_BY(mu) = 0;  // Started (and not held) Sync/Fsync calls.
   uint64_t refused ABSL_GUARDED_BY(mu) = 0;
   absl::flat_hash_map<std::string, std::shared_ptr<TrackedFile>> files ABSL_GUARDED_BY(mu);
 
@@ -93,6 +94,7 @@ struct FaultInjectionFileSystem::State {
       mu.Await(absl::Condition(
           +[](State* s) ABSL_NO_THREAD_SAFETY_ANALYSIS { return !s->hold_syncs; }, this));
       --held_syncs;
+      ++syncs;
       if (failing_syncs > 0) {
         --failing_syncs;
         ++refused;
@@ -280,6 +282,11 @@ void FaultInjectionFileSystem::FailNextSyncs(int count) {
 void FaultInjectionFileSystem::HoldSyncs(bool hold) {
   absl::MutexLock lock(&state_->mu);
   state_->hold_syncs = hold;
+}
+
+uint64_t FaultInjectionFileSystem::Syncs() const {
+  absl::MutexLock lock(&state_->mu);
+  return state_->syncs;
 }
 
 bool FaultInjectionFileSystem::WaitForHeldSync(absl::Duration timeout) {
