@@ -19,6 +19,7 @@
 #include "rocksdb/write_batch.h"
 #include "storage/event_hash.h"
 #include "storage/storage_format.h"
+#include "storage/wal_tail_check.h"
 
 namespace accord::storage {
 namespace {
@@ -235,6 +236,9 @@ absl::StatusOr<std::unique_ptr<EventLog>> OpenEventLog(const EventLogOptions& op
 }
 
 absl::Status RocksEventLog::OpenDb() {
+  // Before RocksDB's recovery, which would drop a record with a corrupt length at the end
+  // of a WAL as if it were a torn write (wal_tail_check.h).
+  if (absl::Status s = CheckWalTails(options_.data_dir); !s.ok()) return s;
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
