@@ -131,6 +131,39 @@ absl::StatusOr<uint64_t> WantedVersion(storage::EventLog& log, const std::string
   return options.up_to_version != 0 ? options.up_to_version : *current;
 }
 
+// The last version of `project_id` recorded at or before `time` (0 if none was), found by
+// binary search: recorded_at never decreases along the log, so neither along a stream.
+// NOT_FOUND if the project has no events.
+absl::StatusOr<uint64_t> LastVersionRecordedBy(storage::EventLog& log,
+                                               const std::string& project_id, absl::Time time) {
+  auto current = log.StreamVersion(project_id);
+  if (!current.ok()) return current.status();
+  if (*current == 0) {
+    return absl::NotFoundError(absl::StrCat("project ", project_id, " has no events"));
+  }
+  storage::ReadLimits one;
+  one.max_count = 1;
+  std::vector<storage::EventRecord> page;
+  uint64_t low = 0, high = *current;  // Invariant: low was recorded by `time`, high + 1 not.
+  while (low < high) {
+    const uint64_t mid = low + (high - low + 1) / 2;
+    absl::Status s =
+        log.ReadStream(project_id, mid, storage::ReadDirection::kForwards, one, &page);
+    if (!s.ok()) return s;
+    if (page.empty() || page.front().version != mid) {
+      return absl::DataLossError(absl::StrCat("project ", project_id, ": version ", mid,
+                                              " is missing from its stream"));
+    }
+    const storage::Timestamp& at = page.front().recorded_at;
+    if (absl::FromUnixSeconds(at.seconds) + absl::Nanoseconds(at.nanos) <= time) {
+      low = mid;
+    } else {
+      high = mid - 1;
+    }
+  }
+  return low;
+}
+
 // Starts from the latest snapshot at or before `version` and applies the events after it;
 // appends the state, serialized, to `*out`, parsing of the snapshot only what those events
 // touch (domain::LazyProjectState). False, with `*out` unchanged, when a snapshot cannot be
@@ -166,9 +199,22 @@ absl::StatusOr<bool> StateBytesFromSnapshot(storage::EventLog& log,
 }  // namespace
 
 absl::Status ReadProjectStateBytes(storage::EventLog& log, const std::string& project_id,
-                                   const domain::ReplayOptions& options, std::string* out) {
+                                   const domain::ReplayOptions& given, std::string* out) {
   google::protobuf::Arena arena;
-  // Snapshots serve version-bounded reads (now, or as of a version); a time bound replays.
+  domain::ReplayOptions options = given;
+  if (options.recorded_up_to.has_value()) {
+    // As of a time = as of the last version recorded by then (recorded_at never decreases
+    // along the log), which snapshots serve; before the first event, the replay below
+    // gives the empty state.
+    auto version = LastVersionRecordedBy(log, project_id, *options.recorded_up_to);
+    if (!version.ok()) return version.status();
+    if (*version != 0) {
+      options.recorded_up_to.reset();
+      options.up_to_version =
+          options.up_to_version == 0 ? *version : std::min(options.up_to_version, *version);
+    }
+  }
+  // Snapshots serve version-bounded reads (now, or as of a version).
   if (!options.recorded_up_to.has_value()) {
     auto version = WantedVersion(log, project_id, options);
     if (!version.ok()) return version.status();

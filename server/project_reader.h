@@ -35,10 +35,11 @@ absl::Status ReplayProjectFromLogInto(storage::EventLog& log, const std::string&
                                       uint64_t* events_read = nullptr);
 
 // The state of `project_id` as `options` ask (its up_to_version / recorded_up_to / now),
-// serialized (appended to `*out`): what GetProject sends. Version-bounded reads start from
-// the latest snapshot at or before the version and parse of it only the items the events
-// after it touch (domain::LazyProjectState), so a past state of a long project costs about
-// a copy of the snapshot's bytes, not a parse of it; other reads replay the log.
+// serialized (appended to `*out`): what GetProject sends. Reads start from the latest
+// snapshot at or before the version wanted (a time bound is first turned into the last
+// version recorded by then) and parse of it only the items the events after it touch
+// (domain::LazyProjectState), so a past state of a long project costs about a copy of the
+// snapshot's bytes, not a parse of it. Without a usable snapshot they replay the log.
 // NOT_FOUND if the project has no events; OUT_OF_RANGE if up_to_version is beyond its
 // current version.
 absl::Status ReadProjectStateBytes(storage::EventLog& log, const std::string& project_id,

@@ -106,6 +106,25 @@ v1::ProjectState ServedState(const std::string& target, const std::string& proje
   return state.ok() ? *state : v1::ProjectState();
 }
 
+// GetProject with the fixed clock, as of `time`.
+v1::ProjectState ServedStateAsOfTime(const std::string& target, const std::string& project,
+                                     absl::Time time) {
+  v1::GetProjectRequest request;
+  request.set_project_id(project);
+  const int64_t nanos = absl::ToUnixNanos(time);
+  request.mutable_as_of_time()->set_seconds(nanos / 1'000'000'000);
+  request.mutable_as_of_time()->set_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
+  request.mutable_now()->set_seconds(absl::ToUnixSeconds(kNow));
+  auto state = client::AccordClient(ClientAt(target)).GetProject(request);
+  EXPECT_TRUE(state.ok()) << state.status();
+  return state.ok() ? *state : v1::ProjectState();
+}
+
+absl::Time RecordedAt(const v1::RecordedEvent& e) {
+  return absl::FromUnixSeconds(e.recorded_at().seconds()) +
+         absl::Nanoseconds(e.recorded_at().nanos());
+}
+
 // Replay in this process of the first `count` events (all when 0) with the fixed clock.
 v1::ProjectState ReplayHere(const std::vector<v1::RecordedEvent>& events, const std::string& project,
                             uint64_t up_to_version = 0) {
@@ -396,6 +415,34 @@ TEST(ProjectionPropertyTest, StateAsOfVersionEqualsReplayOfPrefix) {
       const std::vector<v1::RecordedEvent> prefix(events.begin(), events.begin() + n);
       ExpectSameState(ServedState(server.target(), project, n), ReplayHere(prefix, project),
                       absl::StrCat(project, " as of version ", n));
+    }
+  }
+}
+
+// As of a time: every event recorded by then, whether the server reads it from a snapshot
+// (it turns the time into a version) or replays; before the first event, the empty state.
+TEST(ProjectionPropertyTest, StateAsOfTimeEqualsReplayUpToThatTime) {
+  for (uint64_t seed = 1; seed <= kSeeds / 2; ++seed) {
+    std::mt19937_64 rng(seed * 104729);
+    InProcessServer server(absl::Milliseconds(200), SnapshotInterval(rng));
+    const std::string project = ProjectFor(seed);
+    std::vector<v1::RecordedEvent> events;
+    ASSERT_NO_FATAL_FAILURE(ServeHistory(server, seed, rng, &events));
+    std::vector<absl::Time> times = {RecordedAt(events.front()) - absl::Seconds(1),
+                                     RecordedAt(events.back()) + absl::Seconds(1)};
+    for (int probe = 0; probe < 6; ++probe) {
+      const auto i = std::uniform_int_distribution<size_t>(0, events.size() - 1)(rng);
+      times.push_back(RecordedAt(events[i]));                         // Includes event i.
+      times.push_back(RecordedAt(events[i]) - absl::Nanoseconds(1));  // Excludes it.
+    }
+    for (absl::Time t : times) {
+      domain::ReplayOptions options;
+      options.recorded_up_to = t;
+      options.now = kNow;
+      v1::ProjectState replayed = domain::Replay(events, options);
+      replayed.set_project_id(project);
+      ExpectSameState(ServedStateAsOfTime(server.target(), project, t), replayed,
+                      absl::StrCat(project, " as of ", absl::FormatTime(t)));
     }
   }
 }
