@@ -1,6 +1,5 @@
 #include "storage/wal_tail_check.h"
 
-#include <array>
 #include <filesystem>
 #include <fstream>
 #include <system_error>
@@ -8,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "storage/crc32c.h"
 
 namespace accord::storage {
 
@@ -16,22 +16,6 @@ namespace {
 constexpr uint64_t kBlockSize = 32768;
 constexpr uint64_t kHeaderSize = 7;
 constexpr uint8_t kMaxLegacyType = 4;  // FULL, FIRST, MIDDLE, LAST.
-
-constexpr std::array<uint32_t, 256> MakeCrc32cTable() {
-  std::array<uint32_t, 256> table{};
-  for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-    table[i] = c;
-  }
-  return table;
-}
-constexpr std::array<uint32_t, 256> kCrc32cTable = MakeCrc32cTable();
-
-// The running (uninverted) register of a CRC32C, one byte on.
-inline uint32_t Step(uint32_t reg, uint8_t byte) {
-  return kCrc32cTable[(reg ^ byte) & 0xFF] ^ (reg >> 8);
-}
 
 // RocksDB stores checksums masked (crc32c::Mask), since a CRC of data holding CRCs is weak.
 inline uint32_t Mask(uint32_t crc) { return ((crc >> 15) | (crc << 17)) + 0xa282ead8u; }
@@ -45,21 +29,16 @@ inline uint32_t LoadFixed32(const char* p) {
 // record's checksum match: the record is whole and its length field was changed.
 bool ShorterLengthMatches(uint32_t stored_masked_crc, uint8_t type, std::string_view present,
                           uint64_t stated) {
-  uint32_t reg = Step(0xFFFFFFFFu, type);
+  const char type_byte = static_cast<char>(type);
+  uint32_t crc = Crc32c(0, std::string_view(&type_byte, 1));
   for (uint64_t n = 0; n <= present.size() && n < stated; ++n) {
-    if (Mask(reg ^ 0xFFFFFFFFu) == stored_masked_crc) return true;
-    if (n < present.size()) reg = Step(reg, static_cast<uint8_t>(present[n]));
+    if (Mask(crc) == stored_masked_crc) return true;
+    if (n < present.size()) crc = Crc32c(crc, present.substr(n, 1));
   }
   return false;
 }
 
 }  // namespace
-
-uint32_t Crc32c(uint32_t crc, std::string_view data) {
-  uint32_t reg = crc ^ 0xFFFFFFFFu;
-  for (char c : data) reg = Step(reg, static_cast<uint8_t>(c));
-  return reg ^ 0xFFFFFFFFu;
-}
 
 absl::Status CheckWalTail(std::string_view name, std::string_view contents,
                           uint64_t contents_offset) {

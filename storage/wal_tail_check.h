@@ -40,10 +40,6 @@ absl::Status CheckWalTails(const std::string& wal_dir);
 absl::Status CheckWalTail(std::string_view name, std::string_view contents,
                           uint64_t contents_offset = 0);
 
-// CRC32C (Castagnoli) of `data`, continuing from `crc` (0 to start), as RocksDB and
-// LevelDB compute it (crc32c::Extend).
-uint32_t Crc32c(uint32_t crc, std::string_view data);
-
 }  // namespace accord::storage
 
 #endif  // ACCORD_STORAGE_WAL_TAIL_CHECK_H_
