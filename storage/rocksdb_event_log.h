@@ -166,6 +166,8 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
   // waits for these before it closes the database.
   absl::Mutex pin_mu_;  // Taken under db_mu_ (shared) or alone.
   int open_snapshot_pins_ ABSL_GUARDED_BY(pin_mu_) = 0;
+  // A snapshot failed its checksum: check every snapshot read from then on.
+  std::atomic<bool> bad_snapshot_seen_{false};
   bool pins_closed_ ABSL_GUARDED_BY(pin_mu_) = false;
 
   // Lifetime of the database handles: readers hold it shared, Close exclusively.

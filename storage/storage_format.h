@@ -7,7 +7,9 @@
 //                       sequential, so appends write at the end of the key space
 //   "streams"  index:   StreamKey(project_id, first_version) -> stream chunk (below); one
 //                       key per append, not per event
-//   "snapshots" cache:  StreamKey(project_id, version) -> u8 format (= 1), opaque bytes
+//   "snapshots" cache:  StreamKey(project_id, version) -> u8 format (= 2), fixed32
+//                       CRC-32C of key and bytes, opaque bytes (format 1 had no checksum
+//                       and is ignored now)
 //                       (a projection state; never a source of truth)
 //
 // Keys

@@ -49,8 +49,8 @@ absl::Status CheckWalTail(std::string_view name, std::string_view contents,
   while (offset + kHeaderSize <= size && block_end - offset >= kHeaderSize) {
     const char* header = contents.data() + offset;
     const uint32_t stored = LoadFixed32(header);
-    const uint64_t length =
-        uint64_t{static_cast<uint8_t>(header[4])} | uint64_t{static_cast<uint8_t>(header[5])} << 8;
+    const uint64_t length = uint64_t{static_cast<uint8_t>(header[4])} |
+                            uint64_t{static_cast<uint8_t>(header[5])} << 8;
     const uint8_t type = static_cast<uint8_t>(header[6]);
     if (type == 0 || type > kMaxLegacyType) return absl::OkStatus();  // Zeroes, or not ours.
     const uint64_t payload = offset + kHeaderSize;
@@ -62,8 +62,8 @@ absl::Status CheckWalTail(std::string_view name, std::string_view contents,
     const std::string_view present = contents.substr(payload);
     if (ShorterLengthMatches(stored, type, present, length)) {
       return absl::DataLossError(absl::StrCat(
-          "write-ahead log ", std::string(name), ": the record at byte ", contents_offset + offset, " states ",
-          length,
+          "write-ahead log ", std::string(name), ": the record at byte ",
+          contents_offset + offset, " states ", length,
           " bytes, past the end of the file, but a shorter length matches its checksum: its "
           "length field is corrupt (not a torn write), and recovery would silently drop the "
           "acknowledged writes after it"));
