@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/arena.h"
+#include "spdlog/spdlog.h"
 #include "server/domain/lazy_project_state.h"
 #include "server/event_translation.h"
 #include "server/project_snapshots.h"
@@ -174,7 +175,13 @@ absl::StatusOr<bool> StateBytesFromSnapshot(storage::EventLog& log,
                                             const domain::ReplayOptions& options,
                                             google::protobuf::Arena* arena, std::string* out) {
   auto snapshot = log.snapshots().FloorSnapshot(project_id, version);
-  if (!snapshot.ok()) return snapshot.status();
+  if (!snapshot.ok()) {
+    // A damaged snapshot is a cache miss: the state is replayed from the log.
+    if (!absl::IsDataLoss(snapshot.status())) return snapshot.status();
+    spdlog::warn("project {}: snapshot at or before version {} unusable, replaying: {}",
+                 project_id, version, snapshot.status().ToString());
+    return false;
+  }
   if (!snapshot->has_value()) return false;
   const std::optional<SnapshotParts> parts = SnapshotPartsOf((*snapshot)->bytes);
   if (!parts.has_value()) return false;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "spdlog/spdlog.h"
 #include "server/domain/project_projection.h"
 #include "server/domain/rules.h"
 #include "server/event_translation.h"
@@ -31,8 +32,13 @@ absl::Status ProjectRulesGuard::Load(const std::string& project_id,
   // From the latest snapshot and the events after it, when none of them is a correction
   // (which needs the whole stream to undo what it names); else from the whole stream.
   auto snapshot = history.LatestSnapshot(project_id);
-  if (!snapshot.ok()) return snapshot.status();
-  if (snapshot->has_value()) {
+  if (!snapshot.ok()) {
+    // A damaged snapshot is a cache miss (the log is the truth), not a reason to refuse
+    // the project's appends until a rebuild rewrites it.
+    if (!absl::IsDataLoss(snapshot.status())) return snapshot.status();
+    spdlog::warn("project {}: latest snapshot unusable, replaying its log: {}", project_id,
+                 snapshot.status().ToString());
+  } else if (snapshot->has_value()) {
     std::optional<accord::v1::ProjectState> state = DecodeSnapshot((*snapshot)->bytes);
     if (state.has_value() && state->version() == (*snapshot)->version) {
       std::vector<storage::EventRecord> records;

@@ -1196,7 +1196,7 @@ absl::Status RocksEventLog::FlushForTesting() {
   absl::ReaderMutexLock db_lock(&db_mu_);
   if (!db_) return absl::UnavailableError("event log is closed");
   rocksdb::FlushOptions fo;
-  return FromRocks(db_->Flush(fo, {log_cf_, streams_cf_}), "flushing");
+  return FromRocks(db_->Flush(fo, {log_cf_, streams_cf_, snapshots_cf_}), "flushing");
 }
 
 size_t RocksEventLog::CachedEventIdsForTesting() {

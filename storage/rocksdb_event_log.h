@@ -84,7 +84,7 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
   std::string_view EngineName() const override { return "rocksdb"; }
   Durability durability() const override { return options_.durability; }
 
-  // Flushes memtables to SST files (tests use it to corrupt an SST).
+  // Flushes every column family's memtable to SST (and blob) files, so tests can corrupt them.
   absl::Status FlushForTesting();
   // Prepared groups waiting for the syncer (beyond the one it is writing); tests use it
   // to know a group was prepared on top of one still in flight.

@@ -3,6 +3,9 @@
 // snapshot equals a replay of the log from the start.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "grpcpp/create_channel.h"
@@ -11,6 +14,7 @@
 #include "grpcpp/support/byte_buffer.h"
 #include "server/domain/project_projection.h"
 #include "server/project_snapshots.h"
+#include "storage/rocksdb_event_log.h"
 #include "tests/server/test_server.h"
 
 namespace accord::testing {
@@ -184,6 +188,79 @@ TEST_F(ProjectSnapshotsTest, RebuildStreamsProgressAndWritesEachProjectsSnapshot
   v1::RebuildProjectionsRequest one;
   one.set_project_id("ghost");
   EXPECT_TRUE(absl::IsNotFound(client.RebuildProjections(one, [](const v1::RebuildProgress&) {})));
+}
+
+
+// Snapshots are a cache: one damaged on disk (its checksum fails) makes reads and the
+// rules guard replay the log instead of failing the project's reads and appends.
+TEST(ProjectSnapshotsRecoveryTest, DamagedSnapshotIsReplayedAroundForReadsAndAppends) {
+  TempDir dir;
+  const std::string data_dir = dir.Sub("db");
+  std::string before;
+  {
+    InProcessServer server(absl::Milliseconds(200), /*snapshot_every=*/5, data_dir);
+    auto client = server.Client("pm");
+    std::vector<v1::ProposedEvent> first = {StatusEvent("x")};
+    first[0].mutable_payload()->Clear();
+    auto* created = first[0].mutable_payload()->mutable_project_created();
+    created->set_name("Big");
+    created->set_client_org("Acme");
+    auto head = client.Append(AppendOf("p", first));
+    ASSERT_TRUE(head.ok()) << head.status();
+    for (int i = 0; i < 24; ++i) {  // Risks with long titles: snapshots go to blob files.
+      v1::ProposedEvent e;
+      e.set_event_id(client::NewEventId());
+      auto* r = e.mutable_payload()->mutable_risk_identified();
+      r->set_risk_id(absl::StrCat("R", i));
+      r->set_title(std::string(2000, 'a' + i % 26));
+      r->set_probability(2);
+      r->set_impact(3);
+      auto appended = client.Append(AppendOf("p", {e}));
+      ASSERT_TRUE(appended.ok()) << appended.status();
+    }
+    auto* rocks = dynamic_cast<storage::RocksEventLog*>(&server.log());
+    ASSERT_NE(rocks, nullptr);
+    ASSERT_TRUE(rocks->FlushForTesting().ok());
+    auto state = client.GetProject([] {
+      v1::GetProjectRequest r;
+      r.set_project_id("p");
+      r.mutable_now()->set_seconds(absl::ToUnixSeconds(kNow));
+      return r;
+    }());
+    ASSERT_TRUE(state.ok()) << state.status();
+    before = domain::DeterministicBytes(*state);
+  }
+  int damaged = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(data_dir)) {
+    if (entry.path().extension() != ".blob") continue;
+    std::fstream f(entry.path(), std::ios::in | std::ios::out | std::ios::binary);
+    const auto size = static_cast<std::streamoff>(entry.file_size());
+    // Inside the last snapshot written (the latest, which reads and the guard start from),
+    // before the file's 32-byte footer.
+    const std::streamoff at = size - 100;
+    char c = 0;
+    f.seekg(at);
+    f.read(&c, 1);
+    c = static_cast<char>(c ^ 0x5a);
+    f.seekp(at);
+    f.write(&c, 1);
+    ++damaged;
+  }
+  ASSERT_GT(damaged, 0) << "no snapshot reached a blob file";
+
+  InProcessServer server(absl::Milliseconds(200), /*snapshot_every=*/5, data_dir);
+  auto client = server.Client("pm");
+  v1::GetProjectRequest request;
+  request.set_project_id("p");
+  request.mutable_now()->set_seconds(absl::ToUnixSeconds(kNow));
+  auto state = client.GetProject(request);
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(domain::DeterministicBytes(*state), before);
+  request.set_as_of_version(12);
+  EXPECT_TRUE(client.GetProject(request).ok());
+  // The guard loads the project afresh after the restart: through the damaged snapshot.
+  auto appended = client.Append(AppendOf("p", {StatusEvent("still writable")}));
+  EXPECT_TRUE(appended.ok()) << appended.status();
 }
 
 }  // namespace

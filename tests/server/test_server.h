@@ -21,11 +21,12 @@ namespace accord::testing {
 
 class InProcessServer {
  public:
+  // `data_dir`: empty for a fresh temporary directory, else an existing one (a restart).
   explicit InProcessServer(absl::Duration heartbeat = absl::Milliseconds(200),
-                           uint64_t snapshot_every = 1000)
+                           uint64_t snapshot_every = 1000, const std::string& data_dir = "")
       : rules_guard_(snapshot_every) {
     storage::EventLogOptions options;
-    options.data_dir = dir_.Sub("db");
+    options.data_dir = data_dir.empty() ? dir_.Sub("db") : data_dir;
     options.append_guard = &rules_guard_;
     auto log = storage::OpenEventLog(options);
     EXPECT_TRUE(log.ok()) << log.status();
