@@ -115,37 +115,38 @@ absl::StatusOr<bool> ApplyProjectEvents(storage::EventLog& log, const std::strin
   return true;
 }
 
-// The current version of `project_id`, checked against options.up_to_version: the
-// version a version-bounded read wants.
-absl::StatusOr<uint64_t> WantedVersion(storage::EventLog& log, const std::string& project_id,
-                                       const domain::ReplayOptions& options) {
+// The current version of `project_id`; NOT_FOUND when it has no events.
+absl::StatusOr<uint64_t> CurrentVersion(storage::EventLog& log, const std::string& project_id) {
   auto current = log.StreamVersion(project_id);
   if (!current.ok()) return current.status();
   if (*current == 0) {
     return absl::NotFoundError(absl::StrCat("project ", project_id, " has no events"));
   }
-  if (options.up_to_version > *current) {
-    return absl::OutOfRangeError(absl::StrCat("as_of_version ", options.up_to_version,
-                                              " is beyond project ", project_id,
-                                              "'s current version ", *current));
-  }
-  return options.up_to_version != 0 ? options.up_to_version : *current;
+  return *current;
 }
 
-// The last version of `project_id` recorded at or before `time` (0 if none was), found by
-// binary search: recorded_at never decreases along the log, so neither along a stream.
-// NOT_FOUND if the project has no events.
-absl::StatusOr<uint64_t> LastVersionRecordedBy(storage::EventLog& log,
-                                               const std::string& project_id, absl::Time time) {
-  auto current = log.StreamVersion(project_id);
-  if (!current.ok()) return current.status();
-  if (*current == 0) {
-    return absl::NotFoundError(absl::StrCat("project ", project_id, " has no events"));
+// The version a version-bounded read wants: options.up_to_version, checked against the
+// project's `current` version, or `current`.
+absl::StatusOr<uint64_t> WantedVersion(const std::string& project_id, uint64_t current,
+                                       const domain::ReplayOptions& options) {
+  if (options.up_to_version > current) {
+    return absl::OutOfRangeError(absl::StrCat("as_of_version ", options.up_to_version,
+                                              " is beyond project ", project_id,
+                                              "'s current version ", current));
   }
+  return options.up_to_version != 0 ? options.up_to_version : current;
+}
+
+// The last version of `project_id` (of `current` versions) recorded at or before `time`
+// (0 if none was), found by binary search: recorded_at never decreases along the log, so
+// neither along a stream.
+absl::StatusOr<uint64_t> LastVersionRecordedBy(storage::EventLog& log,
+                                               const std::string& project_id, uint64_t current,
+                                               absl::Time time) {
   storage::ReadLimits one;
   one.max_count = 1;
   std::vector<storage::EventRecord> page;
-  uint64_t low = 0, high = *current;  // Invariant: low was recorded by `time`, high + 1 not.
+  uint64_t low = 0, high = current;  // Invariant: low was recorded by `time`, high + 1 not.
   while (low < high) {
     const uint64_t mid = low + (high - low + 1) / 2;
     absl::Status s =
@@ -208,12 +209,14 @@ absl::StatusOr<bool> StateBytesFromSnapshot(storage::EventLog& log,
 absl::Status ReadProjectStateBytes(storage::EventLog& log, const std::string& project_id,
                                    const domain::ReplayOptions& given, std::string* out) {
   google::protobuf::Arena arena;
+  auto current = CurrentVersion(log, project_id);
+  if (!current.ok()) return current.status();
   domain::ReplayOptions options = given;
   if (options.recorded_up_to.has_value()) {
     // As of a time = as of the last version recorded by then (recorded_at never decreases
     // along the log), which snapshots serve; before the first event, the replay below
     // gives the empty state.
-    auto version = LastVersionRecordedBy(log, project_id, *options.recorded_up_to);
+    auto version = LastVersionRecordedBy(log, project_id, *current, *options.recorded_up_to);
     if (!version.ok()) return version.status();
     if (*version != 0) {
       options.recorded_up_to.reset();
@@ -223,7 +226,7 @@ absl::Status ReadProjectStateBytes(storage::EventLog& log, const std::string& pr
   }
   // Snapshots serve version-bounded reads (now, or as of a version).
   if (!options.recorded_up_to.has_value()) {
-    auto version = WantedVersion(log, project_id, options);
+    auto version = WantedVersion(project_id, *current, options);
     if (!version.ok()) return version.status();
     auto from_snapshot =
         StateBytesFromSnapshot(log, project_id, *version, options, &arena, out);

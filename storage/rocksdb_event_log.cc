@@ -19,7 +19,6 @@
 #include "rocksdb/perf_level.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
-#include "storage/crc32c.h"
 #include "storage/event_hash.h"
 #include "storage/storage_format.h"
 #include "storage/wal_tail_check.h"
@@ -63,23 +62,6 @@ Timestamp Now() {
 }
 
 std::string_view ToView(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
-
-// Snapshot value format 2: 0x02, fixed32 CRC-32C of key and bytes, the bytes (format 1, no
-// checksum, is no longer read: snapshots are a cache).
-constexpr char kSnapshotFormat = '\x02';
-constexpr size_t kSnapshotHeader = 5;
-
-uint32_t SnapshotChecksum(std::string_view key, std::string_view bytes) {
-  return Crc32c(Crc32c(0, key), bytes);
-}
-
-std::string EncodeSnapshotValue(std::string_view key, std::string_view bytes) {
-  std::string value(1, kSnapshotFormat);
-  const uint32_t crc = SnapshotChecksum(key, bytes);
-  for (int i = 0; i < 4; ++i) value.push_back(static_cast<char>(crc >> (8 * i)));
-  value.append(bytes);
-  return value;
-}
 
 size_t PageBytes(const EventRecord& r) { return r.payload.size() + 128; }
 
@@ -1134,25 +1116,17 @@ absl::StatusOr<std::optional<Snapshot>> RocksEventLog::FloorSnapshotLocked(
   if (!it->Valid() || !it->key().starts_with(prefix)) return std::optional<Snapshot>();
   auto version = DecodeStreamKeyVersion(ToView(it->key()));
   if (!version.ok()) return version.status();
-  const std::string_view value = ToView(it->value());
-  if (value.size() < kSnapshotHeader || value[0] != kSnapshotFormat) {
-    return std::optional<Snapshot>();  // Another format: as good as none.
-  }
-  const std::string_view bytes = value.substr(kSnapshotHeader);
+  const std::optional<SnapshotValue> value = DecodeSnapshotValue(ToView(it->value()));
+  if (!value.has_value()) return std::optional<Snapshot>();  // Another format: as good as none.
   const bool from_disk = !counting || perf->blob_read_count != blob_reads_before;
-  if (from_disk || bytes.size() < (64 << 10) ||
-      bad_snapshot_seen_.load(std::memory_order_relaxed)) {
-    const uint32_t stored = uint32_t{static_cast<uint8_t>(value[1])} |
-                            uint32_t{static_cast<uint8_t>(value[2])} << 8 |
-                            uint32_t{static_cast<uint8_t>(value[3])} << 16 |
-                            uint32_t{static_cast<uint8_t>(value[4])} << 24;
-    if (SnapshotChecksum(ToView(it->key()), bytes) != stored) {
-      bad_snapshot_seen_.store(true, std::memory_order_relaxed);
-      return absl::DataLossError(absl::StrCat("snapshot of project ", std::string(project_id),
-                                              " at version ", *version, ": checksum mismatch"));
-    }
+  if ((from_disk || value->bytes.size() < (64 << 10) ||
+       bad_snapshot_seen_.load(std::memory_order_relaxed)) &&
+      !value->ChecksumMatches(ToView(it->key()))) {
+    bad_snapshot_seen_.store(true, std::memory_order_relaxed);
+    return absl::DataLossError(absl::StrCat("snapshot of project ", std::string(project_id),
+                                            " at version ", *version, ": checksum mismatch"));
   }
-  return std::optional<Snapshot>(Snapshot{*version, bytes, std::move(it)});
+  return std::optional<Snapshot>(Snapshot{*version, value->bytes, std::move(it)});
 }
 
 absl::Status RocksEventLog::ListProjects(std::string_view after, size_t limit,

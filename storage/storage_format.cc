@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "storage/crc32c.h"
 #include "storage/event_hash.h"
 
 namespace accord::storage {
@@ -11,6 +12,7 @@ namespace {
 constexpr uint8_t kRecordFormat = 1;
 constexpr uint8_t kEnvelopeLayout = 1;
 constexpr uint8_t kChunkFormat = 1;
+constexpr uint8_t kSnapshotFormat = 2;
 
 void PutFixed16(std::string* dst, uint16_t v) {
   char buf[2] = {static_cast<char>(v), static_cast<char>(v >> 8)};
@@ -216,6 +218,35 @@ absl::StatusOr<StreamChunk> DecodeStreamChunk(std::string_view value) {
   chunk.event_ids.resize(count);
   for (EventId& id : chunk.event_ids) r.Array(&id);
   return chunk;
+}
+
+namespace {
+
+uint32_t SnapshotChecksum(std::string_view key, std::string_view bytes) {
+  return Crc32c(Crc32c(0, key), bytes);
+}
+
+}  // namespace
+
+std::string EncodeSnapshotValue(std::string_view key, std::string_view bytes) {
+  std::string value(1, static_cast<char>(kSnapshotFormat));
+  PutFixed32(&value, SnapshotChecksum(key, bytes));
+  value.append(bytes);
+  return value;
+}
+
+std::optional<SnapshotValue> DecodeSnapshotValue(std::string_view value) {
+  Reader r(value);
+  if (r.U8() != kSnapshotFormat) return std::nullopt;
+  SnapshotValue decoded;
+  decoded.checksum = r.Fixed32();
+  if (!r.ok()) return std::nullopt;
+  decoded.bytes = value.substr(5);
+  return decoded;
+}
+
+bool SnapshotValue::ChecksumMatches(std::string_view key) const {
+  return SnapshotChecksum(key, bytes) == checksum;
 }
 
 }  // namespace accord::storage

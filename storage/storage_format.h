@@ -54,6 +54,7 @@
 #define ACCORD_STORAGE_STORAGE_FORMAT_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -95,6 +96,18 @@ struct StreamChunk {
 };
 std::string EncodeStreamChunk(uint64_t first_position, const std::vector<EventId>& ids);
 absl::StatusOr<StreamChunk> DecodeStreamChunk(std::string_view value);
+
+// Snapshot value (in "snapshots", keyed by StreamKey): the snapshot's bytes behind a format
+// byte and a CRC-32C of key and bytes (crc32c.h).
+std::string EncodeSnapshotValue(std::string_view key, std::string_view bytes);
+struct SnapshotValue {
+  std::string_view bytes;  // Into the value decoded.
+  uint32_t checksum = 0;   // As stored.
+  // Whether `checksum` matches `key` and `bytes` (a pass over the bytes).
+  bool ChecksumMatches(std::string_view key) const;
+};
+// nullopt for another format (format 1, before the checksum, included).
+std::optional<SnapshotValue> DecodeSnapshotValue(std::string_view value);
 
 }  // namespace accord::storage
 

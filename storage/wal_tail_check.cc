@@ -92,7 +92,9 @@ absl::Status CheckWalTails(const std::string& wal_dir) {
     std::string tail(size - from, '\0');
     in.seekg(static_cast<std::streamoff>(from));
     if (!in.read(tail.data(), static_cast<std::streamsize>(tail.size()))) {
-      return absl::UnavailableError(absl::StrCat("reading write-ahead log ", file));
+      return absl::UnavailableError(absl::StrCat("checking write-ahead log ",
+                                                 entry.path().string(), ": cannot read its last ",
+                                                 tail.size(), " bytes"));
     }
     if (absl::Status s = CheckWalTail(file, tail, from); !s.ok()) return s;
   }

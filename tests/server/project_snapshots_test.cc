@@ -24,17 +24,22 @@ namespace v1 = accord::v1;
 
 const absl::Time kNow = absl::FromUnixSeconds(1795000000);
 
+// A project_created event for a project named `name` of client Acme.
+v1::ProposedEvent CreatedEvent(const std::string& name) {
+  v1::ProposedEvent e;
+  e.set_event_id(client::NewEventId());
+  auto* created = e.mutable_payload()->mutable_project_created();
+  created->set_name(name);
+  created->set_client_org("Acme");
+  return e;
+}
+
 class ProjectSnapshotsTest : public ::testing::Test {
  protected:
   // 60 events: creation, a member, then risks assessed over and over.
   void AppendHistory() {
     auto client = server_.Client("pm");
-    std::vector<v1::ProposedEvent> first = {StatusEvent("x")};
-    first[0].mutable_payload()->Clear();
-    auto* created = first[0].mutable_payload()->mutable_project_created();
-    created->set_name("Snap");
-    created->set_client_org("Acme");
-    ASSERT_TRUE(client.Append(AppendOf("p", first)).ok());
+    ASSERT_TRUE(client.Append(AppendOf("p", {CreatedEvent("Snap")})).ok());
     for (int i = 0; i < 59; ++i) {
       v1::ProposedEvent e;
       e.set_event_id(client::NewEventId());
@@ -200,12 +205,7 @@ TEST(ProjectSnapshotsRecoveryTest, DamagedSnapshotIsReplayedAroundForReadsAndApp
   {
     InProcessServer server(absl::Milliseconds(200), /*snapshot_every=*/5, data_dir);
     auto client = server.Client("pm");
-    std::vector<v1::ProposedEvent> first = {StatusEvent("x")};
-    first[0].mutable_payload()->Clear();
-    auto* created = first[0].mutable_payload()->mutable_project_created();
-    created->set_name("Big");
-    created->set_client_org("Acme");
-    auto head = client.Append(AppendOf("p", first));
+    auto head = client.Append(AppendOf("p", {CreatedEvent("Big")}));
     ASSERT_TRUE(head.ok()) << head.status();
     for (int i = 0; i < 24; ++i) {  // Risks with long titles: snapshots go to blob files.
       v1::ProposedEvent e;

@@ -52,6 +52,15 @@ class CorruptionTest : public ::testing::Test {
   }
 
   // The one WAL file, after checking that it (not a table) holds the events.
+  // Stores `state` as project p's snapshot at version 10 (big enough for a blob file),
+  // flushed, and closes the log.
+  void WriteSnapshotToABlobFile(const std::string& state) {
+    auto log = RocksEventLog::Open(options_);
+    ASSERT_TRUE(log.ok()) << log.status();
+    ASSERT_TRUE((*log)->PutSnapshot("p", 10, state).ok());
+    ASSERT_TRUE((*log)->FlushForTesting().ok());
+    ASSERT_TRUE((*log)->Close().ok());
+  }
   std::string SoleWalHoldingTheEvents() {
     const std::vector<std::string> wals = FilesWithSuffix(options_.data_dir, ".log");
     EXPECT_EQ(wals.size(), 1u);
@@ -157,13 +166,7 @@ TEST_F(CorruptionTest, FlippedLengthByteInTheLastWalBlockFailsOpenWithDataLoss) 
 // the next read although the bad bytes now sit in the blob cache.
 TEST_F(CorruptionTest, FlippedByteInASnapshotBlobIsDataLossOnEveryRead) {
   const std::string state(1 << 20, 's');
-  {
-    auto log = RocksEventLog::Open(options_);
-    ASSERT_TRUE(log.ok()) << log.status();
-    ASSERT_TRUE((*log)->PutSnapshot("p", 10, state).ok());
-    ASSERT_TRUE((*log)->FlushForTesting().ok());
-    ASSERT_TRUE((*log)->Close().ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(WriteSnapshotToABlobFile(state));
   const std::vector<std::string> blobs = FilesWithSuffix(options_.data_dir, ".blob");
   ASSERT_EQ(blobs.size(), 1u);
   ASSERT_TRUE(FlipByte(blobs[0], FileSize(blobs[0]) / 2).ok());
@@ -180,13 +183,7 @@ TEST_F(CorruptionTest, FlippedByteInASnapshotBlobIsDataLossOnEveryRead) {
 
 TEST_F(CorruptionTest, IntactSnapshotBlobReadsBackAfterReopen) {
   const std::string state(1 << 20, 's');
-  {
-    auto log = RocksEventLog::Open(options_);
-    ASSERT_TRUE(log.ok()) << log.status();
-    ASSERT_TRUE((*log)->PutSnapshot("p", 10, state).ok());
-    ASSERT_TRUE((*log)->FlushForTesting().ok());
-    ASSERT_TRUE((*log)->Close().ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(WriteSnapshotToABlobFile(state));
   auto log = RocksEventLog::Open(options_);
   ASSERT_TRUE(log.ok()) << log.status();
   for (int read = 0; read < 2; ++read) {  // From the blob file, then from the cache.
