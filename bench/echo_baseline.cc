@@ -206,5 +206,6 @@ int Run() {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("accord-echo-bench --clients=64 --seconds=10");
   absl::ParseCommandLine(argc, argv);
+  accord::bench::SetUpBenchProcess();
   return Run();
 }

@@ -300,5 +300,6 @@ int main(int argc, char** argv) {
       "accord-bench --target=127.0.0.1:7700 --clients=64 --projects=64 --seconds=10 "
       "--events_per_append=1");
   absl::ParseCommandLine(argc, argv);
+  accord::bench::SetUpBenchProcess();
   return Run();
 }

@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/random/random.h"
@@ -271,6 +272,7 @@ std::unique_ptr<accord::storage::EventLog> OpenLog(const std::string& dir,
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
+  accord::bench::SetUpBenchProcess();
   accord::server::TuneMallocForLargeBuffers();  // As accordd does.
   const std::string dir =
       absl::StrCat(absl::GetFlag(FLAGS_dir), "/accord-projection-bench-", getpid());

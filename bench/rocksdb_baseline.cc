@@ -169,5 +169,6 @@ int Run() {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("accord-rocksdb-bench --events_per_batch=100 --seconds=10");
   absl::ParseCommandLine(argc, argv);
+  accord::bench::SetUpBenchProcess();
   return Run();
 }

@@ -20,6 +20,7 @@
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 #include "storage/event_hash.h"
+#include "storage/memtable_insert_hints.h"
 #include "storage/storage_format.h"
 #include "storage/wal_tail_check.h"
 
@@ -285,10 +286,16 @@ absl::Status RocksEventLog::OpenDb() {
   // its current state start from.
   snapshot_options.prepopulate_blob_cache = rocksdb::PrepopulateBlobCache::kFlushOnly;
 
+  // Appends insert increasing keys: each insert starts from the previous one's place.
+  rocksdb::ColumnFamilyOptions log_options = cf_options;
+  log_options.memtable_insert_with_hint_prefix_extractor = OneInsertHintPerFamily();
+  rocksdb::ColumnFamilyOptions streams_options = cf_options;
+  streams_options.memtable_insert_with_hint_prefix_extractor = OneInsertHintPerProject();
+
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, cf_options},
-      {kLogColumnFamily, cf_options},
-      {kStreamsColumnFamily, cf_options},
+      {kLogColumnFamily, log_options},
+      {kStreamsColumnFamily, streams_options},
       {kSnapshotsColumnFamily, snapshot_options},
   };
   rocksdb::DB* raw = nullptr;
