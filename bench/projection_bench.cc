@@ -8,9 +8,10 @@
 //    database, then measures, in one run:
 //      scan        read every event of every project from the log;
 //      scan+parse  ... and parse each payload (a bare protobuf parse);
-//      rebuild     ... the server's rebuild (RebuildProject): replay each project
-//                  into its ProjectState and write the states back as snapshots, on 1
-//                  thread and on 2 threads (projects split between them).
+//      rebuild     ... the server's rebuild (RebuildProjections, what the Rebuild RPC
+//                  and `accord rebuild` run): replay each project into its ProjectState
+//                  and write the states back as snapshots, on 1 thread and on 2 threads
+//                  (projects taken in turn by the threads).
 //    Each the median of --repeat runs (the first run of the scan is on a cold block
 //    cache). Prints events/s of each and the rebuild's ratio to scan and to scan+parse.
 // 2. Writes one project of --asof_events events (snapshots every --snapshot_every), then
@@ -187,11 +188,10 @@ void Populate(accord::storage::EventLog& log, const std::string& project, int ev
 
 enum class Stage { kScan, kParse, kRebuild };
 
-// Reads (and parses, or rebuilds) every project in `projects`; returns events seen.
+// Reads (and parses) every project in `projects`; returns events seen.
 //   kScan     pages of stored events, as the server reads them;
-//   kParse    ... and each payload parsed (bare protobuf parse, on a per-page arena);
-//   kRebuild  the server's rebuild of each project (RebuildProject: replay, then the state
-//             written back as a snapshot).
+//   kParse    ... and each payload parsed (bare protobuf parse, on a per-page arena).
+// (kRebuild runs the server's RebuildProjections instead: see RateOnce.)
 uint64_t Process(accord::storage::EventLog& log, const std::vector<std::string>& projects,
                  Stage stage) {
   uint64_t events = 0;
@@ -200,15 +200,6 @@ uint64_t Process(accord::storage::EventLog& log, const std::vector<std::string>&
   limits.max_count = 1024;
   limits.fill_cache = false;  // As the rebuild reads (ReplayProjectFromLog).
   for (const std::string& project : projects) {
-    if (stage == Stage::kRebuild) {
-      auto n = accord::server::RebuildProject(log, project);
-      if (!n.ok()) {
-        std::fprintf(stderr, "rebuild failed: %s\n", n.status().ToString().c_str());
-        std::exit(1);
-      }
-      events += *n;
-      continue;
-    }
     for (uint64_t next = 1;;) {
       if (!log.ReadStream(project, next, accord::storage::ReadDirection::kForwards, limits, &page)
                .ok() ||
@@ -230,6 +221,18 @@ uint64_t Process(accord::storage::EventLog& log, const std::vector<std::string>&
 
 double RateOnce(accord::storage::EventLog& log, const std::vector<std::string>& projects,
                 Stage stage, int threads) {
+  if (stage == Stage::kRebuild) {
+    std::atomic<bool> cancelled{false};
+    accord::v1::RebuildProgress last;
+    absl::Status s = accord::server::RebuildProjections(
+        log, "", threads, absl::Hours(1), cancelled,
+        [&](const accord::v1::RebuildProgress& p) { last = p; });
+    if (!s.ok() || last.projects_done() != projects.size()) {
+      std::fprintf(stderr, "rebuild failed: %s\n", s.ToString().c_str());
+      std::exit(1);
+    }
+    return last.events_per_second();
+  }
   const absl::Time start = absl::Now();
   std::atomic<uint64_t> events{0};
   std::vector<std::thread> workers;

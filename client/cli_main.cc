@@ -271,6 +271,9 @@ int main(int argc, char** argv) {
   auto* rebuild = app.add_subcommand(
       "rebuild", "replay projects from the log and refresh their snapshots, with progress");
   rebuild->add_option("PROJECT", project, "project id (default: every project)");
+  uint32_t rebuild_threads = 0;
+  rebuild->add_option("--threads", rebuild_threads,
+                      "projects replayed at once (default 0: one per core of the server)");
 
   auto* health = app.add_subcommand("health", "check that the server is serving");
   auto* info = app.add_subcommand("info", "show the server's version and durability mode");
@@ -484,6 +487,7 @@ int main(int argc, char** argv) {
   if (*rebuild) {
     accord::v1::RebuildProjectionsRequest request;
     request.set_project_id(project);
+    request.set_threads(rebuild_threads);
     accord::v1::RebuildProgress last;
     bool shown = false;
     absl::Status s = client.RebuildProjections(request, [&](const accord::v1::RebuildProgress& p) {
@@ -501,7 +505,8 @@ int main(int argc, char** argv) {
     if (shown) std::cerr << "\n";
     if (!s.ok()) return Fail(s);
     std::cout << "rebuilt " << last.projects_done() << " projects, " << last.events_done()
-              << " events in " << absl::StrFormat("%.2f", last.elapsed_seconds()) << " s\n";
+              << " events in " << absl::StrFormat("%.2f", last.elapsed_seconds()) << " s on "
+              << last.threads() << (last.threads() == 1 ? " thread\n" : " threads\n");
     return 0;
   }
   if (*health) {

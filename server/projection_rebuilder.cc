@@ -1,7 +1,11 @@
 #include "server/projection_rebuilder.h"
 
+#include <algorithm>
+#include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/arena.h"
 #include "server/domain/project_projection.h"
@@ -26,8 +30,13 @@ absl::StatusOr<uint64_t> RebuildProject(storage::EventLog& log, const std::strin
 }
 
 absl::Status RebuildProjections(storage::EventLog& log, const std::string& project_id,
-                                absl::Duration interval, const std::atomic<bool>& cancelled,
+                                uint32_t threads, absl::Duration interval,
+                                const std::atomic<bool>& cancelled,
                                 absl::FunctionRef<void(const accord::v1::RebuildProgress&)> on_progress) {
+  if (threads > kMaxRebuildThreads) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("threads: ", threads, " is over the maximum of ", kMaxRebuildThreads));
+  }
   const absl::Time start = absl::Now();
   accord::v1::RebuildProgress progress;
   std::vector<std::string> projects;
@@ -50,28 +59,65 @@ absl::Status RebuildProjections(storage::EventLog& log, const std::string& proje
     progress.set_events_total(*version);
   }
   progress.set_projects_total(projects.size());
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = std::min<uint32_t>({threads, kMaxRebuildThreads,
+                                static_cast<uint32_t>(std::max<size_t>(1, projects.size()))});
+  progress.set_threads(threads);
 
-  auto report = [&](bool done) {
+  // Workers take the next project from `next`; what they finish is added up under `mu`.
+  std::atomic<size_t> next{0};
+  std::atomic<bool> stop{false};
+  absl::Mutex mu;
+  uint64_t projects_done ABSL_GUARDED_BY(mu) = 0;
+  uint64_t events_done ABSL_GUARDED_BY(mu) = 0;
+  uint32_t running ABSL_GUARDED_BY(mu) = threads;
+  absl::Status failure ABSL_GUARDED_BY(mu);
+  auto work = [&] {
+    for (size_t i; !stop.load() && !cancelled.load() && (i = next.fetch_add(1)) < projects.size();) {
+      auto events = RebuildProject(log, projects[i]);
+      absl::MutexLock lock(&mu);
+      if (!events.ok()) {
+        if (failure.ok()) failure = events.status();
+        stop = true;
+        break;
+      }
+      ++projects_done;
+      events_done += *events;
+    }
+    absl::MutexLock lock(&mu);
+    --running;
+  };
+  std::vector<std::thread> workers;
+  workers.reserve(threads);
+  for (uint32_t t = 0; t < threads; ++t) workers.emplace_back(work);
+
+  auto report = [&](bool done) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    progress.set_projects_done(projects_done);
+    progress.set_events_done(events_done);
     progress.set_elapsed_seconds(absl::ToDoubleSeconds(absl::Now() - start));
     progress.set_events_per_second(progress.elapsed_seconds() > 0
                                        ? progress.events_done() / progress.elapsed_seconds()
                                        : 0);
     progress.set_done(done);
-    on_progress(progress);
   };
-  absl::Time next_report = start + interval;
-  for (const std::string& id : projects) {
-    if (cancelled.load()) return absl::CancelledError("rebuild cancelled");
-    auto events = RebuildProject(log, id);
-    if (!events.ok()) return events.status();
-    progress.set_projects_done(progress.projects_done() + 1);
-    progress.set_events_done(progress.events_done() + *events);
-    if (absl::Now() >= next_report) {
+  absl::Status status;
+  {
+    absl::MutexLock lock(&mu);
+    auto all_stopped = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return running == 0; };
+    while (!mu.AwaitWithTimeout(absl::Condition(&all_stopped), interval)) {
       report(false);
-      next_report = absl::Now() + interval;
+      const accord::v1::RebuildProgress snapshot = progress;
+      mu.Unlock();  // The callback may block (a slow stream): workers go on meanwhile.
+      on_progress(snapshot);
+      mu.Lock();
     }
+    status = failure;
+    if (status.ok() && cancelled.load()) status = absl::CancelledError("rebuild cancelled");
+    if (status.ok()) report(true);
   }
-  report(true);
+  for (std::thread& w : workers) w.join();
+  if (!status.ok()) return status;
+  on_progress(progress);
   return absl::OkStatus();
 }
 

@@ -5,6 +5,7 @@
 #define ACCORD_SERVER_PROJECTION_REBUILDER_H_
 
 #include <atomic>
+#include <cstdint>
 #include <string>
 
 #include "absl/functional/function_ref.h"
@@ -16,11 +17,18 @@
 
 namespace accord::server {
 
-// Rebuilds `project_id` (empty: every project). Calls `on_progress` about every
-// `interval` and once at the end (done = true). Stops early with CANCELLED when
-// `*cancelled` becomes true.
+// Most replay threads a rebuild runs on.
+inline constexpr uint32_t kMaxRebuildThreads = 64;
+
+// Rebuilds `project_id` (empty: every project), `threads` projects at a time (0: one per
+// core; at most kMaxRebuildThreads, else INVALID_ARGUMENT), each replayed whole on one
+// thread. Calls `on_progress` on the calling thread about every `interval` and once at
+// the end (done = true). Stops early with CANCELLED when `*cancelled` becomes true, and at
+// the first project that fails, with its error (projects already rebuilt stay rebuilt:
+// snapshots are a cache).
 absl::Status RebuildProjections(storage::EventLog& log, const std::string& project_id,
-                                absl::Duration interval, const std::atomic<bool>& cancelled,
+                                uint32_t threads, absl::Duration interval,
+                                const std::atomic<bool>& cancelled,
                                 absl::FunctionRef<void(const accord::v1::RebuildProgress&)> on_progress);
 
 // Rebuilds one project: replays its events (on an arena) and writes the state back as its

@@ -90,21 +90,22 @@ grpc::ServerUnaryReactor* Done(grpc::ServerUnaryReactor* reactor, const absl::St
 class RebuildReactor final : public grpc::ServerWriteReactor<accord::v1::RebuildProgress> {
  public:
   // Finishes at once with `precheck` when it is an error.
-  RebuildReactor(storage::EventLog* log, std::string project_id, const absl::Status& precheck) {
+  RebuildReactor(storage::EventLog* log, std::string project_id, uint32_t threads,
+                 const absl::Status& precheck) {
     if (!precheck.ok()) {
       absl::MutexLock lock(&mu_);
       finished_ = true;
       Finish(ToGrpcStatus(precheck));
       return;
     }
-    worker_ = std::thread([this, log, project_id] {
+    worker_ = std::thread([this, log, project_id, threads] {
       absl::Status status = RebuildProjections(
-          *log, project_id, absl::Milliseconds(200), cancelled_,
+          *log, project_id, threads, absl::Milliseconds(200), cancelled_,
           [&](const accord::v1::RebuildProgress& p) {
-            spdlog::info("rebuild{}: {}/{} projects, {}/{} events, {:.0f} events/s",
+            spdlog::info("rebuild{}: {}/{} projects, {}/{} events, {:.0f} events/s on {} threads",
                          project_id.empty() ? "" : " of " + project_id, p.projects_done(),
                          p.projects_total(), p.events_done(), p.events_total(),
-                         p.events_per_second());
+                         p.events_per_second(), p.threads());
             Post(p);
           });
       absl::MutexLock lock(&mu_);
@@ -196,7 +197,7 @@ grpc::ServerWriteReactor<accord::v1::RebuildProgress>* ProjectsService::RebuildP
   const absl::Status precheck = request->project_id().empty()
                                    ? absl::OkStatus()
                                    : ValidateProjectId(request->project_id(), "project_id");
-  return new RebuildReactor(log_, request->project_id(), precheck);
+  return new RebuildReactor(log_, request->project_id(), request->threads(), precheck);
 }
 
 grpc::ServerUnaryReactor* ProjectsService::GetProject(grpc::CallbackServerContext* context,

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
@@ -193,6 +194,58 @@ TEST_F(ProjectSnapshotsTest, RebuildStreamsProgressAndWritesEachProjectsSnapshot
   v1::RebuildProjectionsRequest one;
   one.set_project_id("ghost");
   EXPECT_TRUE(absl::IsNotFound(client.RebuildProjections(one, [](const v1::RebuildProgress&) {})));
+}
+
+
+// Projects replay independently: several threads take projects from one list, and each
+// project is rebuilt exactly once, into the same snapshot a single thread writes.
+TEST_F(ProjectSnapshotsTest, RebuildOnSeveralThreadsRebuildsEachProjectOnceAsOneThreadDoes) {
+  auto client = server_.Client("pm");
+  uint64_t total = 0;
+  std::vector<std::pair<std::string, uint64_t>> projects;
+  for (int p = 0; p < 7; ++p) {
+    const std::string id = absl::StrCat("proj", p);
+    ASSERT_TRUE(client.Append(AppendOf(id, {CreatedEvent(id)})).ok());
+    for (int i = 0; i < 3 * p; ++i) {
+      ASSERT_TRUE(client.Append(AppendOf(id, {StatusEvent(absl::StrCat(id, " update ", i))})).ok());
+    }
+    projects.emplace_back(id, 1 + 3 * p);
+    total += 1 + 3 * p;
+  }
+  auto rebuild = [&](uint32_t threads) {
+    v1::RebuildProjectionsRequest request;
+    request.set_threads(threads);
+    v1::RebuildProgress last;
+    absl::Status s = client.RebuildProjections(request, [&](const v1::RebuildProgress& p) { last = p; });
+    EXPECT_TRUE(s.ok()) << s;
+    EXPECT_TRUE(last.done());
+    EXPECT_EQ(last.threads(), threads);
+    EXPECT_EQ(last.projects_done(), projects.size());
+    EXPECT_EQ(last.events_done(), total);
+    std::map<std::string, std::string> snapshots;
+    for (const auto& [id, version] : projects) {
+      auto snapshot = server_.log().snapshots().FloorSnapshot(id, version);
+      EXPECT_TRUE(snapshot.ok() && snapshot->has_value()) << id;
+      if (!snapshot.ok() || !snapshot->has_value()) continue;
+      EXPECT_EQ((*snapshot)->version, version) << id;
+      snapshots[id] = std::string((*snapshot)->bytes);
+    }
+    return snapshots;
+  };
+  const auto one = rebuild(1);
+  const auto three = rebuild(3);
+  ASSERT_EQ(one.size(), projects.size());
+  EXPECT_EQ(one, three);
+}
+
+TEST_F(ProjectSnapshotsTest, RebuildRefusesMoreThreadsThanTheMaximum) {
+  AppendHistory();
+  auto client = server_.Client();
+  v1::RebuildProjectionsRequest request;
+  request.set_threads(65);
+  absl::Status s = client.RebuildProjections(request, [](const v1::RebuildProgress&) {});
+  EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+  EXPECT_NE(s.message().find("threads"), std::string_view::npos) << s;
 }
 
 
