@@ -39,6 +39,13 @@ ABSL_FLAG(int, warmup_seconds, 1, "load before measuring starts, not counted (0.
 ABSL_FLAG(int, message_bytes, 300, "payload bytes per request and response");
 ABSL_FLAG(int, channels, 0, "gRPC channels (TCP connections); 0 means min(clients, 4)");
 ABSL_FLAG(absl::Duration, rpc_deadline, absl::Seconds(10), "deadline of each Echo RPC");
+ABSL_FLAG(std::string, target, "",
+          "drive the echo server at this HOST:PORT (another accord-echo-bench started with "
+          "--serve_seconds) instead of one in this process");
+ABSL_FLAG(int, serve_seconds, 0,
+          "only serve: run the echo server for this many seconds (1..3600) and exit; with "
+          "--port_file, for a client process started with --target");
+ABSL_FLAG(std::string, port_file, "", "with --serve_seconds: write the port chosen here");
 
 namespace {
 
@@ -113,7 +120,50 @@ class EchoClient {
   absl::Time sent_at_;
 };
 
+std::unique_ptr<grpc::Server> StartServer(EchoService* service, int* port) {
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), port);
+  builder.RegisterService(service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || *port == 0) {
+    std::fprintf(stderr, "accord-echo-bench: could not start the echo server\n");
+    return nullptr;
+  }
+  return server;
+}
+
+// --serve_seconds: the echo server alone, for a client in another process (the same
+// topology as accordd and accord-bench: two processes, each with its own gRPC threads).
+int Serve(int serve_seconds) {
+  if (serve_seconds < 1 || serve_seconds > 3600) {
+    std::fprintf(stderr, "accord-echo-bench: --serve_seconds must be 1..3600\n");
+    return 2;
+  }
+  EchoService service;
+  int port = 0;
+  std::unique_ptr<grpc::Server> server = StartServer(&service, &port);
+  if (!server) return 1;
+  const std::string port_file = absl::GetFlag(FLAGS_port_file);
+  if (!port_file.empty()) {
+    const std::string tmp = port_file + ".tmp";
+    if (FILE* f = std::fopen(tmp.c_str(), "w")) {
+      std::fprintf(f, "%d\n", port);
+      std::fclose(f);
+      std::rename(tmp.c_str(), port_file.c_str());
+    }
+  }
+  std::printf("echo server on 127.0.0.1:%d for %d s\n", port, serve_seconds);
+  std::fflush(stdout);
+  absl::SleepFor(absl::Seconds(serve_seconds));
+  server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+  server->Wait();
+  return 0;
+}
+
 int Run() {
+  if (const int serve_seconds = absl::GetFlag(FLAGS_serve_seconds); serve_seconds != 0) {
+    return Serve(serve_seconds);
+  }
   const int clients = absl::GetFlag(FLAGS_clients);
   const int seconds = absl::GetFlag(FLAGS_seconds);
   const int warmup = absl::GetFlag(FLAGS_warmup_seconds);
@@ -127,17 +177,16 @@ int Run() {
   }
   if (channels == 0) channels = std::min(clients, 4);
 
+  // The server: in this process, unless --target names one in another.
   EchoService service;
-  int port = 0;
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (!server || port == 0) {
-    std::fprintf(stderr, "accord-echo-bench: could not start the echo server\n");
-    return 1;
+  std::unique_ptr<grpc::Server> server;
+  std::string target = absl::GetFlag(FLAGS_target);
+  if (target.empty()) {
+    int port = 0;
+    server = StartServer(&service, &port);
+    if (!server) return 1;
+    target = absl::StrCat("127.0.0.1:", port);
   }
-  const std::string target = absl::StrCat("127.0.0.1:", port);
 
   // One TCP connection per channel, as in accord-bench.
   std::vector<std::shared_ptr<grpc::Channel>> channel_list;
@@ -154,9 +203,10 @@ int Run() {
     }
     stubs.push_back(Echo::NewStub(channel_list.back()));
   }
-  std::printf("echo server on %s (in-process); %d clients over %d channels, %d-byte "
+  std::printf("echo server on %s (%s); %d clients over %d channels, %d-byte "
               "messages, %ds warm-up + %ds measured\n",
-              target.c_str(), clients, channels, message_bytes, warmup, seconds);
+              target.c_str(), server ? "in this process" : "another process", clients,
+              channels, message_bytes, warmup, seconds);
   std::fflush(stdout);
 
   const absl::Duration rpc_deadline = absl::GetFlag(FLAGS_rpc_deadline);
@@ -185,8 +235,10 @@ int Run() {
     if (first_error.empty()) first_error = client->first_error;
     latency.insert(latency.end(), client->latency_us.begin(), client->latency_us.end());
   }
-  server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
-  server->Wait();
+  if (server) {
+    server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+    server->Wait();
+  }
 
   std::printf("requests: %llu\n", static_cast<unsigned long long>(requests));
   std::printf("errors: %llu%s%s\n", static_cast<unsigned long long>(errors),
