@@ -81,8 +81,11 @@ absl::Status ProjectRulesGuard::Admit(const storage::AppendBatch& batch,
 
   size_t admitted = 0;  // Events of this append applied so far.
   bool needs_replay = false;
-  // One envelope message reused for every event: its strings keep their buffers.
+  // One envelope message reused for every event: its strings keep their buffers. It holds
+  // what a projection reads of the envelope (ToApplyEnvelope, which overwrites each of
+  // those fields), and the project, the same for every event of the append.
   accord::v1::RecordedEvent event;
+  event.set_project_id(batch.project_id);
   domain::RuleContext context;
   context.actor = batch.actor.principal;
   context.path = "events";
@@ -118,8 +121,7 @@ absl::Status ProjectRulesGuard::Admit(const storage::AppendBatch& batch,
     if (absl::Status s = domain::CheckRules(*target, *payload, context); !s.ok()) {
       return refuse(s);
     }
-    event.Clear();
-    ToRecordedEnvelope(recorded[i], &event);
+    ToApplyEnvelope(recorded[i], &event);
     // The event borrows the payload for the apply (which copies what it keeps) instead of
     // copying it: this runs on the log's single writer thread, once per appended event.
     event.unsafe_arena_set_allocated_payload(const_cast<accord::v1::EventPayload*>(payload));
