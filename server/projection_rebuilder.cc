@@ -14,6 +14,65 @@
 
 namespace accord::server {
 
+namespace {
+
+// What a rebuild's workers have done, added up as they finish projects. Thread-safe.
+class RebuildTally {
+ public:
+  explicit RebuildTally(uint32_t workers) : running_(workers) {}
+
+  // Counts one project's rebuild; the first failure stops every worker.
+  void Add(const absl::StatusOr<uint64_t>& events) {
+    absl::MutexLock lock(&mu_);
+    if (!events.ok()) {
+      if (failure_.ok()) failure_ = events.status();
+      stopped = true;
+      return;
+    }
+    ++projects_done_;
+    events_done_ += *events;
+  }
+  void WorkerDone() {
+    absl::MutexLock lock(&mu_);
+    --running_;
+  }
+  // True once every worker is done; false after `timeout`.
+  bool WaitAllDone(absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    return mu_.AwaitWithTimeout(
+        absl::Condition(
+            +[](uint32_t* running) { return *running == 0; }, &running_),
+        timeout);
+  }
+  // `base` (totals, threads) with the counts so far.
+  accord::v1::RebuildProgress Progress(accord::v1::RebuildProgress base, absl::Time start,
+                                       bool done) {
+    absl::MutexLock lock(&mu_);
+    base.set_projects_done(projects_done_);
+    base.set_events_done(events_done_);
+    base.set_elapsed_seconds(absl::ToDoubleSeconds(absl::Now() - start));
+    base.set_events_per_second(
+        base.elapsed_seconds() > 0 ? base.events_done() / base.elapsed_seconds() : 0);
+    base.set_done(done);
+    return base;
+  }
+  absl::Status Failure() {
+    absl::MutexLock lock(&mu_);
+    return failure_;
+  }
+
+  std::atomic<bool> stopped{false};  // Set at the first failure.
+
+ private:
+  absl::Mutex mu_;
+  uint32_t running_ ABSL_GUARDED_BY(mu_);
+  uint64_t projects_done_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t events_done_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status failure_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
 absl::StatusOr<uint64_t> RebuildProject(storage::EventLog& log, const std::string& project_id) {
   uint64_t events = 0;
   google::protobuf::Arena arena;  // The project's state: freed at once when done.
@@ -64,60 +123,29 @@ absl::Status RebuildProjections(storage::EventLog& log, const std::string& proje
                                 static_cast<uint32_t>(std::max<size_t>(1, projects.size()))});
   progress.set_threads(threads);
 
-  // Workers take the next project from `next`; what they finish is added up under `mu`.
+  // Workers take the next project from `next`; what they finish is added up in `tally`.
   std::atomic<size_t> next{0};
-  std::atomic<bool> stop{false};
-  absl::Mutex mu;
-  uint64_t projects_done ABSL_GUARDED_BY(mu) = 0;
-  uint64_t events_done ABSL_GUARDED_BY(mu) = 0;
-  uint32_t running ABSL_GUARDED_BY(mu) = threads;
-  absl::Status failure ABSL_GUARDED_BY(mu);
+  RebuildTally tally(threads);
   auto work = [&] {
-    for (size_t i; !stop.load() && !cancelled.load() && (i = next.fetch_add(1)) < projects.size();) {
-      auto events = RebuildProject(log, projects[i]);
-      absl::MutexLock lock(&mu);
-      if (!events.ok()) {
-        if (failure.ok()) failure = events.status();
-        stop = true;
-        break;
-      }
-      ++projects_done;
-      events_done += *events;
+    for (;;) {
+      if (tally.stopped.load() || cancelled.load()) break;
+      const size_t i = next.fetch_add(1);
+      if (i >= projects.size()) break;
+      tally.Add(RebuildProject(log, projects[i]));
     }
-    absl::MutexLock lock(&mu);
-    --running;
+    tally.WorkerDone();
   };
   std::vector<std::thread> workers;
   workers.reserve(threads);
   for (uint32_t t = 0; t < threads; ++t) workers.emplace_back(work);
 
-  auto report = [&](bool done) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    progress.set_projects_done(projects_done);
-    progress.set_events_done(events_done);
-    progress.set_elapsed_seconds(absl::ToDoubleSeconds(absl::Now() - start));
-    progress.set_events_per_second(progress.elapsed_seconds() > 0
-                                       ? progress.events_done() / progress.elapsed_seconds()
-                                       : 0);
-    progress.set_done(done);
-  };
-  absl::Status status;
-  {
-    absl::MutexLock lock(&mu);
-    auto all_stopped = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return running == 0; };
-    while (!mu.AwaitWithTimeout(absl::Condition(&all_stopped), interval)) {
-      report(false);
-      const accord::v1::RebuildProgress snapshot = progress;
-      mu.Unlock();  // The callback may block (a slow stream): workers go on meanwhile.
-      on_progress(snapshot);
-      mu.Lock();
-    }
-    status = failure;
-    if (status.ok() && cancelled.load()) status = absl::CancelledError("rebuild cancelled");
-    if (status.ok()) report(true);
-  }
+  // Progress every `interval` until every worker has stopped; the callback runs unlocked
+  // (it may block on a slow stream) while the workers go on.
+  while (!tally.WaitAllDone(interval)) on_progress(tally.Progress(progress, start, false));
   for (std::thread& w : workers) w.join();
-  if (!status.ok()) return status;
-  on_progress(progress);
+  if (absl::Status failure = tally.Failure(); !failure.ok()) return failure;
+  if (cancelled.load()) return absl::CancelledError("rebuild cancelled");
+  on_progress(tally.Progress(progress, start, true));
   return absl::OkStatus();
 }
 
