@@ -7,6 +7,10 @@
 // per Append (validation, hashing, RocksDB, fsync) comes on top of this cost, so
 // accord-bench's single-event rate divided by echo_rps says how much of the gRPC budget
 // the server keeps. The last line printed is `echo_rps: <integer>`.
+//
+// `--serve_seconds=S --port_file=F` runs only the server and `--target=HOST:PORT` only the
+// clients: the echo in two processes, as accordd and accord-bench run (it measures the
+// same as in one; bench/README.md).
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
