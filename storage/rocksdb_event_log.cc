@@ -246,6 +246,7 @@ absl::Status RocksEventLog::OpenDb() {
   db_options.paranoid_checks = true;
   db_options.max_background_jobs = 2;
   db_options.bytes_per_sync = 1 << 20;
+  db_options.max_total_wal_size = options_.max_wal_bytes;
   db_options.listeners.push_back(std::make_shared<ManualRecoveryOnly>());
   if (file_system_) {
     env_ = rocksdb::NewCompositeEnv(file_system_);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <thread>
@@ -12,6 +13,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "storage/event_hash.h"
 #include "storage/event_id.h"
 #include "tests/test_util.h"
@@ -178,6 +180,42 @@ TEST_F(EventLogTest, RetryOfWrittenAppendReturnsOriginalResultWithAnyExpectedVer
 
 // The writer's in-memory event ids are bounded: idle projects are dropped and reloaded
 // from the project index on their next append, where idempotency and versions still hold.
+// Bytes in the write-ahead log files of `dir`.
+uint64_t WalBytes(const std::string& dir) {
+  uint64_t total = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() == ".log") total += entry.file_size();
+  }
+  return total;
+}
+
+// The index and snapshot families fill their memtables slowly; without the cap they would
+// keep every WAL written since their last flush (the log's 64 MiB memtable alone never
+// forces one here: 24 MB are written).
+TEST(EventLogWalTest, WriteAheadLogOnDiskStaysNearItsCap) {
+  testing::TempDir dir;
+  EventLogOptions options;
+  options.data_dir = dir.Sub("db");
+  options.durability = Durability::kNoSyncMayLoseAcked;  // Only the size is tested.
+  options.max_wal_bytes = 2 << 20;
+  auto log = RocksEventLog::Open(options);
+  ASSERT_TRUE(log.ok()) << log.status();
+  const std::string payload(1000, 'w');
+  for (int a = 0; a < 240; ++a) {
+    std::vector<ProposedRecord> events;
+    for (int i = 0; i < 100; ++i) events.push_back(Event(payload));
+    ASSERT_TRUE((*log)->Append(Batch(absl::StrCat("p", a % 7), std::move(events))).ok());
+  }
+  // Flushes and WAL deletions run in the background: wait for them, 10 s at most.
+  uint64_t wal = WalBytes(options.data_dir);
+  for (int i = 0; i < 100 && wal > 4 * options.max_wal_bytes; ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+    wal = WalBytes(options.data_dir);
+  }
+  EXPECT_LE(wal, 4 * options.max_wal_bytes) << "24 MB appended";
+  EXPECT_EQ((*log)->LastPosition(), 24000u);
+}
+
 TEST(EventLogEvictionTest, EventIdsInMemoryAreBoundedAndEvictedProjectsStillAnswerRetries) {
   testing::TempDir dir;
   EventLogOptions options;
