@@ -247,6 +247,10 @@ absl::Status RocksEventLog::OpenDb() {
   db_options.max_background_jobs = 2;
   db_options.bytes_per_sync = 1 << 20;
   db_options.max_total_wal_size = options_.max_wal_bytes;
+  // RocksDB's own LOG (flushes, compactions, options): by default one file that grows for
+  // as long as the server runs and a new one kept per restart, up to 1000. Bounded here.
+  db_options.max_log_file_size = 16 << 20;
+  db_options.keep_log_file_num = 8;
   db_options.listeners.push_back(std::make_shared<ManualRecoveryOnly>());
   if (file_system_) {
     env_ = rocksdb::NewCompositeEnv(file_system_);
