@@ -273,7 +273,7 @@ int main(int argc, char** argv) {
   rebuild->add_option("PROJECT", project, "project id (default: every project)");
   uint32_t rebuild_threads = 0;
   rebuild->add_option("--threads", rebuild_threads,
-                      "projects replayed at once (default 0: one per core of the server)");
+                      "projects replayed at once (default 0: one per server core, at most 8)");
 
   auto* health = app.add_subcommand("health", "check that the server is serving");
   auto* info = app.add_subcommand("info", "show the server's version and durability mode");

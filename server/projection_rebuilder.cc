@@ -118,7 +118,9 @@ absl::Status RebuildProjections(storage::EventLog& log, const std::string& proje
     progress.set_events_total(*version);
   }
   progress.set_projects_total(projects.size());
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  if (threads == 0) {
+    threads = std::clamp(std::thread::hardware_concurrency(), 1u, kMaxDefaultRebuildThreads);
+  }
   threads = std::min<uint32_t>({threads, kMaxRebuildThreads,
                                 static_cast<uint32_t>(std::max<size_t>(1, projects.size()))});
   progress.set_threads(threads);

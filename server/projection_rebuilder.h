@@ -17,11 +17,14 @@
 
 namespace accord::server {
 
-// Most replay threads a rebuild runs on.
+// Most replay threads a rebuild runs on, and how many it takes by default at most (each
+// holds a whole project's state while it replays it).
 inline constexpr uint32_t kMaxRebuildThreads = 64;
+inline constexpr uint32_t kMaxDefaultRebuildThreads = 8;
 
 // Rebuilds `project_id` (empty: every project), `threads` projects at a time (0: one per
-// core; at most kMaxRebuildThreads, else INVALID_ARGUMENT), each replayed whole on one
+// core, at most kMaxDefaultRebuildThreads; at most kMaxRebuildThreads, else
+// INVALID_ARGUMENT), each replayed whole on one
 // thread. Calls `on_progress` on the calling thread about every `interval` and once at
 // the end (done = true). Stops early with CANCELLED when `*cancelled` becomes true, and at
 // the first project that fails, with its error (projects already rebuilt stay rebuilt:
