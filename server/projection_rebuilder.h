@@ -22,11 +22,10 @@ namespace accord::server {
 inline constexpr uint32_t kMaxRebuildThreads = 64;
 inline constexpr uint32_t kMaxDefaultRebuildThreads = 8;
 
-// Rebuilds `project_id` (empty: every project), `threads` projects at a time (0: one per
-// core, at most kMaxDefaultRebuildThreads; at most kMaxRebuildThreads, else
-// INVALID_ARGUMENT), each replayed whole on one
-// thread. Calls `on_progress` on the calling thread about every `interval` and once at
-// the end (done = true). Stops early with CANCELLED when `*cancelled` becomes true, and at
+// Rebuilds `project_id` (empty: every project), `threads` projects at a time, each
+// replayed whole on one thread (0: one per core, at most kMaxDefaultRebuildThreads; more
+// than kMaxRebuildThreads is INVALID_ARGUMENT). Calls `on_progress` on the calling thread
+// about every `interval` and once at the end (done = true). Stops early with CANCELLED when `*cancelled` becomes true, and at
 // the first project that fails, with its error (projects already rebuilt stay rebuilt:
 // snapshots are a cache).
 absl::Status RebuildProjections(storage::EventLog& log, const std::string& project_id,
