@@ -13,6 +13,15 @@
 
 namespace accord::server {
 
+absl::StatusOr<uint64_t> CurrentVersion(storage::EventLog& log, const std::string& project_id) {
+  auto current = log.StreamVersion(project_id);
+  if (!current.ok()) return current.status();
+  if (*current == 0) {
+    return absl::NotFoundError(absl::StrCat("project ", project_id, " has no events"));
+  }
+  return *current;
+}
+
 namespace {
 
 // Calls `visit` with each of the project's stored events from `from_version` on, in
@@ -113,16 +122,6 @@ absl::StatusOr<bool> ApplyProjectEvents(storage::EventLog& log, const std::strin
   if (needs_replay) return false;
   if (*applied > 0) domain::ApplyEventEnvelope(event, state);
   return true;
-}
-
-// The current version of `project_id`; NOT_FOUND when it has no events.
-absl::StatusOr<uint64_t> CurrentVersion(storage::EventLog& log, const std::string& project_id) {
-  auto current = log.StreamVersion(project_id);
-  if (!current.ok()) return current.status();
-  if (*current == 0) {
-    return absl::NotFoundError(absl::StrCat("project ", project_id, " has no events"));
-  }
-  return *current;
 }
 
 // The version a version-bounded read wants: options.up_to_version, checked against the

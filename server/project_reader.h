@@ -19,6 +19,9 @@ absl::StatusOr<std::vector<accord::v1::RecordedEvent>> ReadProjectEvents(
     storage::EventLog& log, const std::string& project_id, const domain::ReplayOptions& options,
     uint64_t from_version = 1);
 
+// The current version of `project_id`; NOT_FOUND when it has no events.
+absl::StatusOr<uint64_t> CurrentVersion(storage::EventLog& log, const std::string& project_id);
+
 // The state of `project_id` as `options` ask, replayed from the log alone (no snapshot):
 // what a rebuild computes. Applies the events page by page without keeping them, unless
 // the stream holds a retraction or correction (then it replays them all; see

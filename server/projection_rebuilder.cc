@@ -111,9 +111,8 @@ absl::Status RebuildProjections(storage::EventLog& log, const std::string& proje
     } while (!page.empty());
     progress.set_events_total(log.LastPosition());
   } else {
-    auto version = log.StreamVersion(project_id);
+    auto version = CurrentVersion(log, project_id);
     if (!version.ok()) return version.status();
-    if (*version == 0) return absl::NotFoundError("project " + project_id + " has no events");
     projects.push_back(project_id);
     progress.set_events_total(*version);
   }
