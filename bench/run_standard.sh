@@ -2,7 +2,8 @@
 # The standard benchmark (`make bench`): in one run on this machine, measures the two
 # ceilings and accordd against them, then prints the ratios.
 #
-#   1. accord-echo-bench, 64 clients            -> echo_rps (gRPC ceiling, 300-byte unary)
+#   1. accord-echo-bench, 64 clients            -> echo_rps (gRPC ceiling, 300-byte unary;
+#      its server in a child process, as accordd is a process apart from accord-bench)
 #   2. accord-bench, 64 clients, 64 projects, 1 event/append  -> ratio 1 = (2) / (1), target >= 0.50
 #   3. accord-rocksdb-bench, 100-Put synced batches           -> raw storage ceiling
 #   4. accord-bench, 8 clients, 8 projects, 100 events/append -> ratio 2 = (4) / (3), target >= 0.75
