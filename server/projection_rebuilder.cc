@@ -1,5 +1,7 @@
 #include "server/projection_rebuilder.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <thread>
 #include <vector>
@@ -128,6 +130,7 @@ absl::Status RebuildProjections(storage::EventLog& log, const std::string& proje
   std::atomic<size_t> next{0};
   RebuildTally tally(threads);
   auto work = [&] {
+    pthread_setname_np(pthread_self(), "rebuild");
     for (;;) {
       if (tally.stopped.load() || cancelled.load()) break;
       const size_t i = next.fetch_add(1);

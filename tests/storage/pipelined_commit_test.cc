@@ -1,7 +1,10 @@
 // Pipelined group commit in RocksEventLog: the writer prepares a group while the one
 // before it is being synced. Syncs are held in the fault-injection file system so that a
 // group is deterministically in flight while the next one is prepared on top of it.
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -156,6 +159,20 @@ TEST_F(PipelinedCommitTest, GroupsPreparedOnAFailedWriteFailToo) {
   ASSERT_TRUE(ReadEverything(**reopened, &events).ok());
   EXPECT_EQ(events.size(), expected) << "events of failed appends survived";
   EXPECT_TRUE(CheckLogStructure(events).ok()) << CheckLogStructure(events);
+}
+
+// The three stages run on threads named for them, so that top -H, perf and /proc show
+// which stage is busy (bench/README.md's per-thread figures rely on it).
+TEST_F(PipelinedCommitTest, TheStagesRunOnThreadsNamedForThem) {
+  std::set<std::string> names;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    if (std::getline(comm, name)) names.insert(name);
+  }
+  EXPECT_TRUE(names.count("log-writer")) << "no thread named log-writer";
+  EXPECT_TRUE(names.count("log-syncer")) << "no thread named log-syncer";
+  EXPECT_TRUE(names.count("log-completer")) << "no thread named log-completer";
 }
 
 }  // namespace
