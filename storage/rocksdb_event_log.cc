@@ -222,19 +222,14 @@ absl::StatusOr<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(
   std::unique_ptr<RocksEventLog> log(new RocksEventLog(options, std::move(file_system)));
   if (absl::Status s = log->OpenDb(); !s.ok()) return s;
   if (absl::Status s = log->LoadLogTail(); !s.ok()) return s;
-  // Named so that top -H, perf and /proc tell the three stages apart (≤ 15 characters).
-  log->writer_ = std::thread([raw = log.get()] {
-    pthread_setname_np(pthread_self(), "log-writer");
-    raw->WriterLoop();
-  });
-  log->syncer_ = std::thread([raw = log.get()] {
-    pthread_setname_np(pthread_self(), "log-syncer");
-    raw->SyncLoop();
-  });
-  log->completer_ = std::thread([raw = log.get()] {
-    pthread_setname_np(pthread_self(), "log-completer");
-    raw->CompletionLoop();
-  });
+  log->writer_ = std::thread([raw = log.get()] { raw->WriterLoop(); });
+  log->syncer_ = std::thread([raw = log.get()] { raw->SyncLoop(); });
+  log->completer_ = std::thread([raw = log.get()] { raw->CompletionLoop(); });
+  // Named here rather than by the threads themselves, so the names are there when Open
+  // returns: top -H, perf and /proc tell the three stages apart (≤ 15 characters).
+  pthread_setname_np(log->writer_.native_handle(), "log-writer");
+  pthread_setname_np(log->syncer_.native_handle(), "log-syncer");
+  pthread_setname_np(log->completer_.native_handle(), "log-completer");
   return log;
 }
 
