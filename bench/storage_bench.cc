@@ -1,0 +1,145 @@
+// accord-storage-bench: Google Benchmark units of the embedded event log (storage/).
+//
+// BM_FirstAppendToColdProject/<events>/<events per append>: after a reopen, the first
+// append to a project of <events> events also loads that project's idempotency state (its
+// event ids) from the project index, on the log's writer thread — appends to every other
+// project wait meanwhile (rocksdb_event_log.h). The project is built once per argument
+// pair, one index entry per append of <events per append> events; each iteration reopens
+// the log (not timed) and times the first append of one event to it.
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "benchmark/benchmark.h"
+#include "bench/bench_util.h"
+#include "storage/event_hash.h"
+#include "storage/rocksdb_event_log.h"
+
+namespace {
+
+using accord::storage::AppendBatch;
+using accord::storage::EventLogOptions;
+using accord::storage::ProposedRecord;
+using accord::storage::RocksEventLog;
+
+constexpr char kProject[] = "big";
+
+AppendBatch Batch(absl::BitGen& gen, int64_t events) {
+  AppendBatch batch;
+  batch.project_id = kProject;
+  batch.actor = {"bench", "writer"};
+  for (int64_t i = 0; i < events; ++i) {
+    ProposedRecord e;
+    for (uint8_t& b : e.event_id) b = absl::Uniform<uint8_t>(gen);
+    e.event_type = "status_updated";
+    e.payload.assign(300, 's');
+    e.payload_hash = accord::storage::Sha256(e.payload);
+    batch.events.push_back(std::move(e));
+  }
+  return batch;
+}
+
+// Databases built so far, by (events, events per append); deleted at exit.
+class Databases {
+ public:
+  ~Databases() {
+    for (const auto& [key, dir] : dirs_) {
+      std::error_code ignored;
+      std::filesystem::remove_all(dir, ignored);
+    }
+  }
+
+  // The directory of a database holding one project of `events` events appended
+  // `per_append` at a time; empty after reporting an error to `state`.
+  std::string Get(benchmark::State& state, int64_t events, int64_t per_append) {
+    auto key = std::make_pair(events, per_append);
+    if (auto it = dirs_.find(key); it != dirs_.end()) return it->second;
+    std::string dir = (std::filesystem::temp_directory_path() / "accord-storage-bench-XXXXXX");
+    if (mkdtemp(dir.data()) == nullptr) {
+      state.SkipWithError("mkdtemp failed");
+      return "";
+    }
+    dirs_[key] = dir;
+    EventLogOptions options;
+    options.data_dir = dir + "/data";
+    // Building is not what is measured: no sync per append.
+    options.durability = accord::storage::Durability::kNoSyncMayLoseAcked;
+    auto log = RocksEventLog::Open(options);
+    if (!log.ok()) {
+      state.SkipWithError(log.status().ToString().c_str());
+      return "";
+    }
+    absl::BitGen gen;
+    for (int64_t written = 0; written < events; written += per_append) {
+      if (auto r = (*log)->Append(Batch(gen, per_append)); !r.ok()) {
+        state.SkipWithError(r.status().ToString().c_str());
+        return "";
+      }
+    }
+    if (absl::Status s = (*log)->FlushForTesting(); !s.ok()) {
+      state.SkipWithError(s.ToString().c_str());
+      return "";
+    }
+    (*log)->Close().IgnoreError();
+    return dir;
+  }
+
+ private:
+  std::map<std::pair<int64_t, int64_t>, std::string> dirs_;
+};
+
+Databases& AllDatabases() {
+  static Databases databases;  // Its directories are removed at exit.
+  return databases;
+}
+
+void BM_FirstAppendToColdProject(benchmark::State& state) {
+  const std::string dir = AllDatabases().Get(state, state.range(0), state.range(1));
+  if (dir.empty()) return;
+  absl::BitGen gen;
+  for (auto _ : state) {
+    state.PauseTiming();
+    EventLogOptions options;
+    options.data_dir = dir + "/data";
+    auto log = RocksEventLog::Open(options);
+    if (!log.ok()) {
+      state.SkipWithError(log.status().ToString().c_str());
+      return;
+    }
+    AppendBatch batch = Batch(gen, 1);
+    state.ResumeTiming();
+    auto result = (*log)->Append(std::move(batch));
+    state.PauseTiming();
+    if (!result.ok()) {
+      state.SkipWithError(result.status().ToString().c_str());
+      return;
+    }
+    (*log)->Close().IgnoreError();
+    state.ResumeTiming();
+  }
+  state.counters["events"] = static_cast<double>(state.range(0));
+}
+BENCHMARK(BM_FirstAppendToColdProject)
+    ->Args({100'000, 1})
+    ->Args({100'000, 100})
+    ->Iterations(5)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  accord::bench::SetUpBenchProcess();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
