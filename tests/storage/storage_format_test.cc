@@ -109,5 +109,20 @@ TEST(EventIdTest, ParsesCanonicalUuidsAndRejectsOthers) {
   EXPECT_FALSE(ParseEventId("").has_value());
 }
 
+// Every position is checked: a non-hex byte in place of any digit (including bytes above
+// 0x7f) and anything but '-' in place of a dash make the id invalid.
+TEST(EventIdTest, RejectsABadCharacterAtAnyPosition) {
+  const std::string good = "0f8fad5b-d9cb-469f-a165-70867728950e";
+  ASSERT_TRUE(ParseEventId(good).has_value());
+  for (size_t i = 0; i < good.size(); ++i) {
+    const bool dash = good[i] == '-';
+    for (char bad : {'g', 'G', ' ', '\0', '\xff', dash ? 'a' : '-'}) {
+      std::string text = good;
+      text[i] = bad;
+      EXPECT_FALSE(ParseEventId(text).has_value()) << "position " << i << " byte " << int(bad);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace accord::storage
