@@ -3,6 +3,8 @@
 // BM_ParseEventId: the text UUID of each proposed event turned into its 16 bytes (once
 // per event on a gRPC thread, 100 times per 100-event append).
 //
+// BM_FormatEventId: the reverse, once per event read.
+//
 // BM_FirstAppendToColdProject/<events>/<events per append>: after a reopen, the first
 // append to a project of <events> events also loads that project's idempotency state (its
 // event ids) from the project index, on the log's writer thread — appends to every other
@@ -120,6 +122,22 @@ void BM_ParseEventId(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_ParseEventId);
+
+// The other way, once per event read (every RecordedEvent carries its id as text).
+void BM_FormatEventId(benchmark::State& state) {
+  std::vector<accord::storage::EventId> ids(1024);
+  absl::BitGen gen;
+  for (auto& id : ids) {
+    for (uint8_t& b : id) b = absl::Uniform<uint8_t>(gen);
+  }
+  std::string out;
+  size_t i = 0;
+  for (auto _ : state) {
+    accord::storage::FormatEventIdTo(ids[i++ & 1023], &out);
+    benchmark::DoNotOptimize(out);
+  }
+}
+BENCHMARK(BM_FormatEventId);
 
 void BM_FirstAppendToColdProject(benchmark::State& state) {
   const std::string dir = AllDatabases().Get(state, state.range(0), state.range(1));
