@@ -38,13 +38,19 @@ using accord::storage::RocksEventLog;
 
 constexpr char kProject[] = "big";
 
+accord::storage::EventId RandomId(absl::BitGen& gen) {
+  accord::storage::EventId id;
+  for (uint8_t& b : id) b = absl::Uniform<uint8_t>(gen);
+  return id;
+}
+
 AppendBatch Batch(absl::BitGen& gen, int64_t events) {
   AppendBatch batch;
   batch.project_id = kProject;
   batch.actor = {"bench", "writer"};
   for (int64_t i = 0; i < events; ++i) {
     ProposedRecord e;
-    for (uint8_t& b : e.event_id) b = absl::Uniform<uint8_t>(gen);
+    e.event_id = RandomId(gen);
     e.event_type = "status_updated";
     e.payload.assign(300, 's');
     e.payload_hash = accord::storage::Sha256(e.payload);
@@ -110,11 +116,7 @@ Databases& AllDatabases() {
 void BM_ParseEventId(benchmark::State& state) {
   std::vector<std::string> ids;
   absl::BitGen gen;
-  for (int i = 0; i < 1024; ++i) {
-    accord::storage::EventId id;
-    for (uint8_t& b : id) b = absl::Uniform<uint8_t>(gen);
-    ids.push_back(accord::storage::FormatEventId(id));
-  }
+  for (int i = 0; i < 1024; ++i) ids.push_back(accord::storage::FormatEventId(RandomId(gen)));
   size_t i = 0;
   for (auto _ : state) {
     auto id = accord::storage::ParseEventId(ids[i++ & 1023]);
@@ -127,9 +129,7 @@ BENCHMARK(BM_ParseEventId);
 void BM_FormatEventId(benchmark::State& state) {
   std::vector<accord::storage::EventId> ids(1024);
   absl::BitGen gen;
-  for (auto& id : ids) {
-    for (uint8_t& b : id) b = absl::Uniform<uint8_t>(gen);
-  }
+  for (auto& id : ids) id = RandomId(gen);
   std::string out;
   size_t i = 0;
   for (auto _ : state) {

@@ -178,8 +178,6 @@ TEST_F(EventLogTest, RetryOfWrittenAppendReturnsOriginalResultWithAnyExpectedVer
   EXPECT_EQ(after_reopen->last_position, 2u);
 }
 
-// The writer's in-memory event ids are bounded: idle projects are dropped and reloaded
-// from the project index on their next append, where idempotency and versions still hold.
 // Bytes in the write-ahead log files of `dir`. RocksDB deletes WAL files in the
 // background, so one listed may be gone by the time its size is asked: it counts 0.
 uint64_t WalBytes(const std::string& dir) {
@@ -228,6 +226,8 @@ TEST(EventLogWalTest, WriteAheadLogOnDiskStaysNearItsCap) {
   EXPECT_EQ((*log)->LastPosition(), 24000u + extra);
 }
 
+// The writer's in-memory event ids are bounded: idle projects are dropped and reloaded
+// from the project index on their next append, where idempotency and versions still hold.
 TEST(EventLogEvictionTest, EventIdsInMemoryAreBoundedAndEvictedProjectsStillAnswerRetries) {
   testing::TempDir dir;
   EventLogOptions options;
