@@ -15,7 +15,7 @@
 #
 # Usage: bench/run_standard.sh [BUILD_DIR]   (default: build)
 # Env:   BENCH_SECONDS  measured seconds per phase (default 10; each phase adds ~1 s warm-up)
-#        BENCH_ROUNDS   rounds of the four phases (default 3, 1..20)
+#        BENCH_ROUNDS   rounds of the four phases (default 5, 1..20)
 #        BENCH_SETTLE   idle seconds before each phase, so one phase's background I/O
 #                       (accordd's memtable flushes) does not land in the next (default 3)
 #        BENCH_TMPDIR   parent of the temporary data directories (default $TMPDIR or /tmp)
@@ -34,7 +34,7 @@ fi
 # Each phase: warm-up + measured + drain; anything longer than this is a hang.
 PHASE_TIMEOUT=$(( PHASE_SECONDS + 60 ))
 SETTLE=${BENCH_SETTLE:-3}
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-5}
 [[ "$ROUNDS" =~ ^[0-9]+$ ]] && (( ROUNDS >= 1 && ROUNDS <= 20 )) || { echo "BENCH_ROUNDS must be 1..20" >&2; exit 2; }
 [[ "$SETTLE" =~ ^[0-9]+$ ]] && (( SETTLE <= 60 )) || { echo "BENCH_SETTLE must be 0..60" >&2; exit 2; }
 

@@ -115,6 +115,9 @@ struct RocksEventLog::PendingAppend {
   absl::StatusOr<AppendResult> result = absl::UnknownError("not committed");
   bool writes = false;           // Put records into the group's batch.
   bool depends_on_group = false;  // Its result needs the group's write to succeed.
+  // Its project's state was loaded for it by the loader (or tried): if the state is not in
+  // memory now, the writer reads it inline rather than parking the append again.
+  bool load_tried = false;
 };
 
 // A project as the writer sees it: `version`, `last_hash` and `version_by_id` include the
@@ -126,6 +129,11 @@ struct RocksEventLog::StreamState {
   Sha256Digest last_hash{};
   absl::flat_hash_map<EventId, uint64_t, EventIdHash> version_by_id;
   uint64_t last_used = 0;  // use_clock_ when last loaded or found.
+};
+
+struct RocksEventLog::LoadedStream {
+  std::string project_id;
+  absl::StatusOr<std::unique_ptr<StreamState>> state;
 };
 
 // The encoded records of one group, kept by the writer until the group is durable so that
@@ -225,11 +233,13 @@ absl::StatusOr<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(
   log->writer_ = std::thread([raw = log.get()] { raw->WriterLoop(); });
   log->syncer_ = std::thread([raw = log.get()] { raw->SyncLoop(); });
   log->completer_ = std::thread([raw = log.get()] { raw->CompletionLoop(); });
+  log->loader_ = std::thread([raw = log.get()] { raw->LoaderLoop(); });
   // Named here rather than by the threads themselves, so the names are there when Open
-  // returns: top -H, perf and /proc tell the three stages apart (≤ 15 characters).
+  // returns: top -H, perf and /proc tell the stages apart (≤ 15 characters).
   pthread_setname_np(log->writer_.native_handle(), "log-writer");
   pthread_setname_np(log->syncer_.native_handle(), "log-syncer");
   pthread_setname_np(log->completer_.native_handle(), "log-completer");
+  pthread_setname_np(log->loader_.native_handle(), "log-loader");
   return log;
 }
 
@@ -392,16 +402,8 @@ void RocksEventLog::WriterLoop() {
           },
           this));
     }
-    std::vector<std::unique_ptr<PendingAppend>> group;
-    {
-      absl::MutexLock lock(&queue_mu_);
-      queue_mu_.Await(absl::Condition(
-          +[](RocksEventLog* log) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-            return !log->queue_.empty() || log->closed_;
-          },
-          this));
-      if (queue_.empty()) break;  // Closed and drained.
-      // Take a prefix of the queue up to the group byte cap (at least one append).
+    // Take a prefix of the queue up to the group byte cap (at least one append).
+    auto take_group = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
       size_t bytes = 0, take = 0;
       while (take < queue_.size()) {
         size_t b = 0;
@@ -410,19 +412,58 @@ void RocksEventLog::WriterLoop() {
         bytes += b;
         ++take;
       }
-      group.assign(std::make_move_iterator(queue_.begin()),
-                   std::make_move_iterator(queue_.begin() + take));
+      std::vector<std::unique_ptr<PendingAppend>> taken(
+          std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + take));
       queue_.erase(queue_.begin(), queue_.begin() + take);
+      return taken;
+    };
+    std::vector<std::unique_ptr<PendingAppend>> group;
+    std::vector<LoadedStream> loaded;
+    {
+      absl::MutexLock lock(&queue_mu_);
+      queue_mu_.Await(absl::Condition(
+          +[](RocksEventLog* log) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return !log->queue_.empty() || !log->loaded_.empty() ||
+                   (log->closed_ && log->loads_outstanding_ == 0);
+          },
+          this));
+      if (queue_.empty() && loaded_.empty()) break;  // Closed and drained, no load pending.
+      loaded.swap(loaded_);
+      loads_outstanding_ -= loaded.size();
+      if (loaded.empty()) group = take_group();
+    }
+    if (!loaded.empty()) {
+      // Appends parked for these loads arrived before everything queued now: they go back
+      // to the front of the queue, in their order, and the group is taken from there.
+      std::vector<std::unique_ptr<PendingAppend>> ready;
+      {
+        absl::MutexLock lock(&writer_mu_);
+        ready = TakeLoaded(std::move(loaded));
+      }
+      absl::MutexLock lock(&queue_mu_);
+      queue_.insert(queue_.begin(), std::make_move_iterator(ready.begin()),
+                    std::make_move_iterator(ready.end()));
+      group = take_group();
     }
 
     std::unique_ptr<PreparedGroup> prepared;
+    std::vector<std::string> to_load;
     {
       absl::MutexLock lock(&writer_mu_);
       ProcessOutcomes();
       EvictIdleStreams();
-      prepared = PrepareGroup(std::move(group));
+      ParkColdAppends(group, to_load);
+      if (!group.empty()) prepared = PrepareGroup(std::move(group));
     }
-    {
+    if (!to_load.empty()) {
+      {
+        absl::MutexLock lock(&queue_mu_);  // Counted first: the writer waits for each.
+        loads_outstanding_ += to_load.size();
+      }
+      absl::MutexLock lock(&load_mu_);
+      for (std::string& project_id : to_load) to_load_.push_back(std::move(project_id));
+    }
+    if (prepared != nullptr) {
       // Room was waited for before the group was taken; only this thread adds groups.
       absl::MutexLock lock(&sync_mu_);
       to_sync_.push_back(std::move(prepared));
@@ -430,6 +471,96 @@ void RocksEventLog::WriterLoop() {
   }
   absl::MutexLock lock(&sync_mu_);
   writer_done_ = true;
+}
+
+std::vector<std::unique_ptr<RocksEventLog::PendingAppend>> RocksEventLog::TakeLoaded(
+    std::vector<LoadedStream> loaded) {
+  std::vector<std::unique_ptr<PendingAppend>> ready;
+  for (LoadedStream& l : loaded) {
+    // Already in memory if the rules read the project inline meanwhile (nothing could be
+    // appended to it: its appends were parked). A failed load is not reported here: the
+    // appends read the state inline and get the error from there.
+    if (l.state.ok() && !streams_.contains(l.project_id)) {
+      InstallStream(l.project_id, *std::move(l.state));
+    }
+    auto it = parked_.find(l.project_id);
+    if (it == parked_.end()) continue;
+    for (auto& pending : it->second) {
+      pending->load_tried = true;
+      ready.push_back(std::move(pending));
+    }
+    parked_.erase(it);
+  }
+  return ready;
+}
+
+void RocksEventLog::ParkColdAppends(std::vector<std::unique_ptr<PendingAppend>>& group,
+                                    std::vector<std::string>& to_load) {
+  std::vector<std::unique_ptr<PendingAppend>> now;
+  now.reserve(group.size());
+  for (auto& pending : group) {
+    const std::string& project_id = pending->batch.project_id;
+    if (!pending->load_tried) {
+      if (auto it = parked_.empty() ? parked_.end() : parked_.find(project_id);
+          it != parked_.end()) {
+        it->second.push_back(std::move(pending));  // Behind its project's earlier appends.
+        continue;
+      }
+      if (!streams_.contains(project_id)) {
+        // A small or new project is read here at once (no thread hop); one with a longer
+        // index goes to the loader.
+        absl::StatusOr<std::unique_ptr<StreamState>> state;
+        {
+          absl::ReaderMutexLock db_lock(&db_mu_);
+          state = db_ ? ReadStreamState(project_id, kInlineLoadMaxChunks, kInlineLoadMaxIds)
+                      : absl::UnavailableError("event log is closed");
+        }
+        if (state.ok() && *state == nullptr) {
+          parked_[project_id].push_back(std::move(pending));
+          to_load.push_back(project_id);
+          continue;
+        }
+        // An error is read again, and reported, when the append is prepared.
+        if (state.ok()) InstallStream(project_id, *std::move(state));
+        pending->load_tried = true;
+      }
+    }
+    now.push_back(std::move(pending));
+  }
+  group.swap(now);
+}
+
+void RocksEventLog::LoaderLoop() {
+  for (;;) {
+    std::string project_id;
+    std::function<void(const std::string&)> hook;
+    {
+      absl::MutexLock lock(&load_mu_);
+      load_mu_.Await(absl::Condition(
+          +[](RocksEventLog* log) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return !log->to_load_.empty() || log->loader_stop_;
+          },
+          this));
+      if (to_load_.empty()) return;  // Stopped, and the writer waits for no load.
+      project_id = std::move(to_load_.front());
+      to_load_.pop_front();
+      hook = cold_load_hook_;
+    }
+    if (hook) hook(project_id);
+    absl::StatusOr<std::unique_ptr<StreamState>> state;
+    {
+      absl::ReaderMutexLock db_lock(&db_mu_);
+      state = db_ ? ReadStreamState(project_id) : absl::UnavailableError("event log is closed");
+    }
+    absl::MutexLock lock(&queue_mu_);
+    loaded_.push_back({std::move(project_id), std::move(state)});
+  }
+}
+
+void RocksEventLog::SetColdLoadHookForTesting(
+    std::function<void(const std::string& project_id)> hook) {
+  absl::MutexLock lock(&load_mu_);
+  cold_load_hook_ = std::move(hook);
 }
 
 void RocksEventLog::ProcessOutcomes() {
@@ -823,13 +954,29 @@ absl::StatusOr<RocksEventLog::StreamState*> RocksEventLog::LoadStream(
     it->second->last_used = ++use_clock_;
     return it->second.get();
   }
+  auto state = ReadStreamState(project_id);
+  if (!state.ok()) return state.status();
+  return InstallStream(project_id, *std::move(state));
+}
 
-  auto state = std::make_unique<StreamState>();
+RocksEventLog::StreamState* RocksEventLog::InstallStream(const std::string& project_id,
+                                                         std::unique_ptr<StreamState> state) {
   state->last_used = ++use_clock_;
+  cached_event_ids_ += state->version_by_id.size();
+  StreamState* raw = state.get();
+  streams_.insert_or_assign(project_id, std::move(state));
+  return raw;
+}
+
+absl::StatusOr<std::unique_ptr<RocksEventLog::StreamState>> RocksEventLog::ReadStreamState(
+    const std::string& project_id, size_t max_chunks, size_t max_ids) {
+  auto state = std::make_unique<StreamState>();
+  size_t chunks = 0;
   const std::string prefix = StreamKeyPrefix(project_id);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
   uint64_t last_position = 0;
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    if (++chunks > max_chunks) return nullptr;
     auto first_version = DecodeStreamKeyVersion(ToView(it->key()));
     if (!first_version.ok()) return first_version.status();
     auto chunk = DecodeStreamChunk(ToView(it->value()));
@@ -838,6 +985,7 @@ absl::StatusOr<RocksEventLog::StreamState*> RocksEventLog::LoadStream(
       return absl::DataLossError(absl::StrCat("project ", project_id, " index jumps from version ",
                                               state->version, " to ", *first_version));
     }
+    if (state->version + chunk->event_ids.size() > max_ids) return nullptr;
     for (size_t i = 0; i < chunk->event_ids.size(); ++i) {
       state->version_by_id[chunk->event_ids[i]] = *first_version + i;
     }
@@ -865,10 +1013,7 @@ absl::StatusOr<RocksEventLog::StreamState*> RocksEventLog::LoadStream(
     state->last_hash = last.hash;
   }
   state->durable_version = state->version;
-  cached_event_ids_ += state->version_by_id.size();
-  StreamState* raw = state.get();
-  streams_.emplace(project_id, std::move(state));
-  return raw;
+  return state;
 }
 
 absl::StatusOr<AppendResult> RocksEventLog::MatchEarlierAppend(
@@ -1217,7 +1362,12 @@ absl::Status RocksEventLog::Close() {
     absl::MutexLock lock(&queue_mu_);
     closed_ = true;  // New appends are refused; queued ones are still committed.
   }
-  if (writer_.joinable()) writer_.join();
+  if (writer_.joinable()) writer_.join();  // It waits for the loads it asked for.
+  {
+    absl::MutexLock lock(&load_mu_);
+    loader_stop_ = true;
+  }
+  if (loader_.joinable()) loader_.join();
   if (syncer_.joinable()) syncer_.join();
   if (completer_.joinable()) completer_.join();
   {

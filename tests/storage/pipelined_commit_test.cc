@@ -161,8 +161,9 @@ TEST_F(PipelinedCommitTest, GroupsPreparedOnAFailedWriteFailToo) {
   EXPECT_TRUE(CheckLogStructure(events).ok()) << CheckLogStructure(events);
 }
 
-// The three stages run on threads named for them, so that top -H, perf and /proc show
-// which stage is busy (bench/README.md's per-thread figures rely on it).
+// The log's threads (three stages and the cold-project loader) are named for what they
+// do, so that top -H, perf and /proc show which is busy (bench/README.md's per-thread
+// figures rely on it).
 TEST_F(PipelinedCommitTest, TheStagesRunOnThreadsNamedForThem) {
   std::set<std::string> names;
   for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
@@ -173,6 +174,7 @@ TEST_F(PipelinedCommitTest, TheStagesRunOnThreadsNamedForThem) {
   EXPECT_TRUE(names.count("log-writer")) << "no thread named log-writer";
   EXPECT_TRUE(names.count("log-syncer")) << "no thread named log-syncer";
   EXPECT_TRUE(names.count("log-completer")) << "no thread named log-completer";
+  EXPECT_TRUE(names.count("log-loader")) << "no thread named log-loader";
 }
 
 }  // namespace
