@@ -248,6 +248,9 @@ int main(int argc, char** argv) {
                       "scope_sign_off, approval_decision, approval_outcome, change_decision, "
                       "acceptance, closure, correction (repeatable)");
   history->add_option("--actor", actor_filter, "only decisions by or appended by this principal");
+  std::string history_from, history_to;
+  history->add_option("--from", history_from, "only decisions recorded at or after this RFC 3339 time");
+  history->add_option("--to", history_to, "only decisions recorded before this RFC 3339 time");
   history->add_flag("--json", json, "JSON, one decision per line");
 
   auto* report = app.add_subcommand("report", "progress report for a period (Markdown)");
@@ -402,6 +405,12 @@ int main(int argc, char** argv) {
       for (char c : k) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
       if (!accord::v1::DecisionKind_Parse(upper, &kind)) return UsageError("--kind: unknown kind " + k);
       request.add_kinds(kind);
+    }
+    if (!history_from.empty() && !ParseTimestamp(history_from, request.mutable_from_time())) {
+      return UsageError("--from must be an RFC 3339 time, got " + history_from);
+    }
+    if (!history_to.empty() && !ParseTimestamp(history_to, request.mutable_to_time())) {
+      return UsageError("--to must be an RFC 3339 time, got " + history_to);
     }
     std::vector<std::vector<std::string>> rows = {
         {"VERSION", "RECORDED", "KIND", "DECIDED BY", "OUTCOME", "SUBJECT", "ANSWERS", "WHY"}};

@@ -140,5 +140,104 @@ TEST_F(CliTest, TailShowsEventsAppendedWhileItRuns) {
   kill(pid, SIGTERM);
 }
 
+// The domain commands, on the sample projects `accord demo` seeds (it walks the whole
+// lifecycle: charter sign-off, a change approved by two approvers, an acceptance, ...).
+class CliDomainTest : public CliTest {
+ protected:
+  void SetUp() override {
+    CliRun demo = Accord("demo");
+    ASSERT_EQ(demo.exit_code, 0) << demo.output;
+  }
+  // How many lines of `text` contain `needle`.
+  static int Lines(const std::string& text, const std::string& needle) {
+    int n = 0;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) n += line.find(needle) != std::string::npos;
+    return n;
+  }
+};
+
+TEST_F(CliDomainTest, ProjectListShowsTheSeededProjectsAsATableAndAsJson) {
+  CliRun table = Accord("project list");
+  ASSERT_EQ(table.exit_code, 0) << table.output;
+  EXPECT_EQ(Lines(table.output, "PROJECT"), 1) << table.output;  // One header row.
+  EXPECT_EQ(Lines(table.output, "Website relaunch"), 1) << table.output;
+  EXPECT_EQ(Lines(table.output, "CLOSED"), 1) << table.output;
+  CliRun json = Accord("project list --json");
+  ASSERT_EQ(json.exit_code, 0) << json.output;
+  EXPECT_EQ(Lines(json.output, "\"project_id\":\"demo\""), 1) << json.output;
+  EXPECT_EQ(Lines(json.output, "\"project_id\":\"demo-closed\""), 1) << json.output;
+}
+
+TEST_F(CliDomainTest, ProjectShowAsOfAVersionShowsThePastState) {
+  CliRun now = Accord("project show demo --json");
+  ASSERT_EQ(now.exit_code, 0) << now.output;
+  EXPECT_NE(now.output.find("\"status\": \"LIFECYCLE_STATUS_ACTIVE\""), std::string::npos)
+      << now.output;
+  CliRun first = Accord("project show demo --as-of 1 --json");
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  EXPECT_NE(first.output.find("\"version\": \"1\""), std::string::npos) << first.output;
+  EXPECT_EQ(first.output.find("CR-1"), std::string::npos) << "the change came later";
+  CliRun table = Accord("project show demo");
+  EXPECT_NE(table.output.find("Website relaunch for Acme Retail"), std::string::npos)
+      << table.output;
+  EXPECT_EQ(Accord("project show demo --as-of yesterday").exit_code, 2);
+}
+
+TEST_F(CliDomainTest, HistoryFiltersByKindActorAndTime) {
+  CliRun all = Accord("history demo --json");
+  ASSERT_EQ(all.exit_code, 0) << all.output;
+  EXPECT_GE(Lines(all.output, "\"kind\":"), 5) << all.output;
+  CliRun acceptance = Accord("history demo --kind acceptance --json");
+  ASSERT_EQ(acceptance.exit_code, 0) << acceptance.output;
+  EXPECT_EQ(Lines(acceptance.output, "\"kind\":"), 1) << acceptance.output;
+  EXPECT_EQ(Lines(acceptance.output, "DECISION_KIND_ACCEPTANCE"), 1) << acceptance.output;
+  // Decisions carol made or appended (a change approval alice recorded on carol's word
+  // counts), and none of alice's own.
+  CliRun by_carol = Accord("history demo --actor carol --json");
+  ASSERT_EQ(by_carol.exit_code, 0) << by_carol.output;
+  EXPECT_GE(Lines(by_carol.output, "\"kind\":"), 4) << by_carol.output;
+  EXPECT_EQ(Lines(by_carol.output, "carol"), Lines(by_carol.output, "\"kind\":"))
+      << by_carol.output;
+  EXPECT_LT(Lines(by_carol.output, "\"kind\":"), Lines(all.output, "\"kind\":"));
+  // Everything was recorded just now: nothing before an hour ago, all of it after.
+  const std::string hour_ago = absl::FormatTime(absl::RFC3339_sec, absl::Now() - absl::Hours(1),
+                                                absl::UTCTimeZone());
+  CliRun before = Accord("history demo --json --to " + hour_ago);
+  ASSERT_EQ(before.exit_code, 0) << before.output;
+  EXPECT_EQ(Lines(before.output, "\"kind\":"), 0) << before.output;
+  CliRun after = Accord("history demo --json --from " + hour_ago);
+  EXPECT_EQ(Lines(after.output, "\"kind\":"), Lines(all.output, "\"kind\":")) << after.output;
+  EXPECT_EQ(Accord("history demo --from soon").exit_code, 2);
+  EXPECT_EQ(Accord("history demo --kind vibes").exit_code, 2);
+}
+
+TEST_F(CliDomainTest, ReportIsMarkdownByDefaultAndStructuredWithJson) {
+  // A custom period around today (the sample's events are recorded now).
+  auto day = [](absl::Duration d) {
+    return absl::FormatTime("%Y-%m-%d", absl::Now() + d, absl::UTCTimeZone());
+  };
+  const std::string period = day(-absl::Hours(48)) + ".." + day(absl::Hours(48));
+  CliRun markdown = Accord("report demo --period " + period);
+  ASSERT_EQ(markdown.exit_code, 0) << markdown.output;
+  EXPECT_EQ(markdown.output.rfind("# Progress report: Website relaunch", 0), 0)
+      << markdown.output;
+  EXPECT_NE(markdown.output.find("Product photos"), std::string::npos)
+      << "the overdue client action is missing:\n" << markdown.output;
+  CliRun json = Accord("report demo --json --period " + period);
+  ASSERT_EQ(json.exit_code, 0) << json.output;
+  EXPECT_NE(json.output.find("\"period\": \"" + period + "\""), std::string::npos) << json.output;
+  EXPECT_EQ(Accord("report demo --period someday").exit_code, 6);
+}
+
+TEST_F(CliDomainTest, ResponsivenessShowsWhatTheClientOwesPerProject) {
+  CliRun table = Accord("responsiveness");
+  ASSERT_EQ(table.exit_code, 0) << table.output;
+  EXPECT_NE(table.output.find("demo"), std::string::npos) << table.output;
+  CliRun json = Accord("responsiveness demo --json");
+  ASSERT_EQ(json.exit_code, 0) << json.output;
+  EXPECT_NE(json.output.find("\"project_id\""), std::string::npos) << json.output;
+}
+
 }  // namespace
 }  // namespace accord::testing
