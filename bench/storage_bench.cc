@@ -144,28 +144,36 @@ void BM_FormatEventId(benchmark::State& state) {
 }
 BENCHMARK(BM_FormatEventId);
 
+// The log of a database Databases built, opened afresh (every project cold); null after
+// reporting an error to `state`.
+std::unique_ptr<RocksEventLog> Reopen(benchmark::State& state, const std::string& dir) {
+  EventLogOptions options;
+  options.data_dir = dir + "/data";
+  auto log = RocksEventLog::Open(options);
+  if (!log.ok()) {
+    state.SkipWithError(log.status().ToString().c_str());
+    return nullptr;
+  }
+  return *std::move(log);
+}
+
 void BM_FirstAppendToColdProject(benchmark::State& state) {
   const std::string dir = AllDatabases().Get(state, state.range(0), state.range(1));
   if (dir.empty()) return;
   absl::BitGen gen;
   for (auto _ : state) {
     state.PauseTiming();
-    EventLogOptions options;
-    options.data_dir = dir + "/data";
-    auto log = RocksEventLog::Open(options);
-    if (!log.ok()) {
-      state.SkipWithError(log.status().ToString().c_str());
-      return;
-    }
+    std::unique_ptr<RocksEventLog> log = Reopen(state, dir);
+    if (log == nullptr) return;
     AppendBatch batch = Batch(gen, 1);
     state.ResumeTiming();
-    auto result = (*log)->Append(std::move(batch));
+    auto result = log->Append(std::move(batch));
     state.PauseTiming();
     if (!result.ok()) {
       state.SkipWithError(result.status().ToString().c_str());
       return;
     }
-    (*log)->Close().IgnoreError();
+    log->Close().IgnoreError();
     state.ResumeTiming();
   }
   state.counters["events"] = static_cast<double>(state.range(0));
@@ -183,33 +191,28 @@ void BM_AppendBesideColdProjectLoad(benchmark::State& state) {
   absl::BitGen gen;
   for (auto _ : state) {
     state.PauseTiming();
-    EventLogOptions options;
-    options.data_dir = dir + "/data";
-    auto log = RocksEventLog::Open(options);
-    if (!log.ok()) {
-      state.SkipWithError(log.status().ToString().c_str());
-      return;
-    }
-    if (auto warm = (*log)->Append(Batch(gen, 1, "other")); !warm.ok()) {
+    std::unique_ptr<RocksEventLog> log = Reopen(state, dir);
+    if (log == nullptr) return;
+    if (auto warm = log->Append(Batch(gen, 1, "other")); !warm.ok()) {
       state.SkipWithError(warm.status().ToString().c_str());
       return;
     }
     absl::Notification cold_done;
     absl::Status cold_status;
     AppendBatch other = Batch(gen, 1, "other");
-    (*log)->AppendAsync(Batch(gen, 1), [&](absl::StatusOr<accord::storage::AppendResult> r) {
+    log->AppendAsync(Batch(gen, 1), [&](absl::StatusOr<accord::storage::AppendResult> r) {
       cold_status = r.status();
       cold_done.Notify();
     });
     state.ResumeTiming();
-    auto result = (*log)->Append(std::move(other));
+    auto result = log->Append(std::move(other));
     state.PauseTiming();
     cold_done.WaitForNotification();
     if (!result.ok() || !cold_status.ok()) {
       state.SkipWithError((result.ok() ? cold_status : result.status()).ToString().c_str());
       return;
     }
-    (*log)->Close().IgnoreError();
+    log->Close().IgnoreError();
     state.ResumeTiming();
   }
   state.counters["events"] = static_cast<double>(state.range(0));
