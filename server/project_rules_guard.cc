@@ -1,6 +1,8 @@
 #include "server/project_rules_guard.h"
 
 #include <algorithm>
+#include <limits>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
@@ -29,46 +31,58 @@ absl::StatusOr<ProjectRulesGuard::CachedProject*> ProjectRulesGuard::StateFor(
 
 absl::Status ProjectRulesGuard::Load(const std::string& project_id,
                                      storage::StreamHistory& history, CachedProject* out) {
-  // From the latest snapshot and the events after it, when none of them is a correction
-  // (which needs the whole stream to undo what it names); else from the whole stream.
-  auto snapshot = history.LatestSnapshot(project_id);
-  if (!snapshot.ok()) {
-    // A damaged snapshot is a cache miss (the log is the truth), not a reason to refuse
-    // the project's appends until a rebuild rewrites it.
-    if (!absl::IsDataLoss(snapshot.status())) return snapshot.status();
-    spdlog::warn("project {}: latest snapshot unusable, replaying its log: {}", project_id,
-                 snapshot.status().ToString());
-  } else if (snapshot->has_value()) {
-    std::optional<accord::v1::ProjectState> state = DecodeSnapshot((*snapshot)->bytes);
-    if (state.has_value() && state->version() == (*snapshot)->version) {
-      std::vector<storage::EventRecord> records;
-      if (absl::Status s = history.ReadStream(project_id, state->version() + 1, &records);
-          !s.ok()) {
-        return s;
-      }
-      std::vector<accord::v1::RecordedEvent> events(records.size());
-      bool needs_replay = false;
-      for (size_t i = 0; i < records.size() && !needs_replay; ++i) {
-        if (absl::Status s = ToRecordedEvent(records[i], &events[i]); !s.ok()) return s;
-        needs_replay = domain::NeedsReplay(events[i]);
-      }
-      if (!needs_replay) {
-        out->state = *std::move(state);
-        for (const auto& e : events) domain::ApplyEvent(e, &out->state, &out->index);
-        out->state.set_project_id(project_id);
-        return absl::OkStatus();
+  // From the latest snapshot and the events after it. A retraction or correction among
+  // those events that names an event the snapshot already holds needs a starting point
+  // before that event: the snapshot before it, else the whole stream. Either way the cost
+  // is the events after the starting point, not the stream's length.
+  uint64_t max_version = std::numeric_limits<uint64_t>::max();
+  for (;;) {
+    std::optional<accord::v1::ProjectState> base;
+    if (max_version > 0) {
+      auto snapshot = history.FloorSnapshot(project_id, max_version);
+      if (!snapshot.ok()) {
+        // A damaged snapshot is a cache miss (the log is the truth), not a reason to
+        // refuse the project's appends until a rebuild rewrites it.
+        if (!absl::IsDataLoss(snapshot.status())) return snapshot.status();
+        spdlog::warn("project {}: snapshot unusable, replaying its log: {}", project_id,
+                     snapshot.status().ToString());
+      } else if (snapshot->has_value()) {
+        base = DecodeSnapshot((*snapshot)->bytes);
+        if (base.has_value() && base->version() != (*snapshot)->version) base.reset();
       }
     }
+    std::vector<storage::EventRecord> records;
+    const uint64_t from = base.has_value() ? base->version() + 1 : 1;
+    if (absl::Status s = history.ReadStream(project_id, from, &records); !s.ok()) return s;
+    std::vector<accord::v1::RecordedEvent> events(records.size());
+    for (size_t i = 0; i < records.size(); ++i) {
+      if (absl::Status s = ToRecordedEvent(records[i], &events[i]); !s.ok()) return s;
+    }
+    if (!base.has_value()) {
+      out->state = domain::Replay(events, {});
+      out->state.set_project_id(project_id);
+      loaded_events_ += events.size();
+      return absl::OkStatus();
+    }
+    // The earliest event before `from` that a correction after it names (ids that name no
+    // event of the project only record themselves, in a replay too).
+    uint64_t earliest = from;
+    for (const std::string& id : domain::CorrectionTargetsOutside(events)) {
+      const std::optional<storage::EventId> event_id = storage::ParseEventId(id);
+      if (!event_id.has_value()) continue;
+      auto named = history.FindEvent(project_id, *event_id);
+      if (!named.ok()) return named.status();
+      if (named->has_value()) earliest = std::min(earliest, (*named)->version);
+    }
+    if (earliest == from) {
+      out->state = *std::move(base);
+      domain::ReplayOnto(events, &out->state, &out->index);
+      out->state.set_project_id(project_id);
+      loaded_events_ += events.size();
+      return absl::OkStatus();
+    }
+    max_version = earliest - 1;  // Try the snapshot before the earliest event named.
   }
-  std::vector<storage::EventRecord> records;
-  if (absl::Status s = history.ReadStream(project_id, 1, &records); !s.ok()) return s;
-  std::vector<accord::v1::RecordedEvent> events(records.size());
-  for (size_t i = 0; i < records.size(); ++i) {
-    if (absl::Status s = ToRecordedEvent(records[i], &events[i]); !s.ok()) return s;
-  }
-  out->state = domain::Replay(events, {});
-  out->state.set_project_id(project_id);
-  return absl::OkStatus();
 }
 
 absl::Status ProjectRulesGuard::Admit(const storage::AppendBatch& batch,

@@ -3,9 +3,10 @@
 // atomically with the write.
 //
 // It keeps each touched project's state (domain/project_projection.h) in memory, built on
-// first use from the project's latest snapshot and the events after it (or by replaying
-// its stream) and then advanced event by event, in place, so a check costs O(events in
-// the append), not O(stream length) or O(state size). A state is dropped (and rebuilt on
+// first use from the project's latest snapshot and the events after it (from an earlier
+// snapshot when a retraction or correction after it names an event before it; from the
+// whole stream when there is none) and then advanced event by event, in place, so a check
+// costs O(events in the append), not O(stream length) or O(state size). A state is dropped (and rebuilt on
 // next use) when a group's write fails, when a retraction or correction changes what
 // earlier events mean, or when an append is refused after some of its events were applied. Sealing a group adds snapshots of the states that
 // passed a multiple of `snapshot_every` versions to the group's batch; readers of past
@@ -45,6 +46,9 @@ class ProjectRulesGuard final : public storage::AppendGuard {
 
   // Number of project states held in memory.
   size_t cached_projects() const { return states_.size(); }
+  // Events applied so far to build states that were not in memory (after a snapshot, or
+  // the whole stream): what loading cost.
+  uint64_t loaded_events() const { return loaded_events_; }
 
  private:
   // A project's state and the index that finds its items by id (lists only grow, so the
@@ -73,6 +77,7 @@ class ProjectRulesGuard final : public storage::AppendGuard {
   const uint64_t snapshot_every_;
   const size_t max_cached_projects_;
   uint64_t use_clock_ = 0;
+  uint64_t loaded_events_ = 0;
   absl::flat_hash_map<std::string, std::unique_ptr<CachedProject>> states_;
   // Version of each cached project when last snapshotted (or loaded).
   absl::flat_hash_map<std::string, uint64_t> snapshot_versions_;

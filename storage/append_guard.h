@@ -44,6 +44,9 @@ class StreamHistory {
   // The project's latest durable snapshot (snapshot_store.h), if any.
   virtual absl::StatusOr<std::optional<Snapshot>> LatestSnapshot(
       const std::string& project_id) = 0;
+  // Its latest durable snapshot at or before `max_version`, if any.
+  virtual absl::StatusOr<std::optional<Snapshot>> FloorSnapshot(const std::string& project_id,
+                                                                uint64_t max_version) = 0;
   // The recorded event of the project with this id, if any (durable or in flight).
   virtual absl::StatusOr<std::optional<EventRecord>> FindEvent(const std::string& project_id,
                                                                const EventId& event_id) = 0;

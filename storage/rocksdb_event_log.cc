@@ -201,6 +201,12 @@ class RocksEventLog::History final : public StreamHistory {
     return log_->FloorSnapshotLocked(project_id, std::numeric_limits<uint64_t>::max());
   }
 
+  absl::StatusOr<std::optional<Snapshot>> FloorSnapshot(const std::string& project_id,
+                                                        uint64_t max_version)
+      ABSL_NO_THREAD_SAFETY_ANALYSIS override {
+    return log_->FloorSnapshotLocked(project_id, max_version);
+  }
+
   absl::StatusOr<std::optional<EventRecord>> FindEvent(const std::string& project_id,
                                                        const EventId& event_id)
       ABSL_NO_THREAD_SAFETY_ANALYSIS override {

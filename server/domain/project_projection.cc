@@ -1216,6 +1216,36 @@ bool NeedsReplay(const v1::RecordedEvent& event) {
   return CorrectionTarget(event.payload()) != nullptr;
 }
 
+std::vector<std::string> CorrectionTargetsOutside(const std::vector<v1::RecordedEvent>& events) {
+  std::vector<std::string> outside;
+  absl::flat_hash_set<absl::string_view> ids;  // Built only when a correction is there.
+  for (const v1::RecordedEvent& event : events) {
+    const std::string* target = CorrectionTarget(event.payload());
+    if (target == nullptr) continue;
+    if (ids.empty()) {
+      ids.reserve(events.size());
+      for (const v1::RecordedEvent& e : events) ids.insert(e.event_id());
+    }
+    if (!ids.contains(*target)) outside.push_back(*target);
+  }
+  return outside;
+}
+
+void ReplayOnto(const std::vector<v1::RecordedEvent>& events, v1::ProjectState* state,
+                ProjectIndex* index) {
+  const std::vector<const v1::EventPayload*> effective = EffectivePayloads(events, events.size());
+  const v1::RecordedEvent* last = nullptr;             // As in Replay.
+  const v1::RecordedEvent* last_with_project = nullptr;
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (effective[i] == nullptr) continue;
+    ApplyPayloadEffect(*effective[i], Ctx{events[i], *state, &index->tables()});
+    last = &events[i];
+    if (!last->project_id().empty()) last_with_project = last;
+  }
+  if (last_with_project != nullptr) state->set_project_id(last_with_project->project_id());
+  if (last != nullptr) ApplyEnvelope(*last, state);
+}
+
 v1::ProjectState Replay(const std::vector<v1::RecordedEvent>& events,
                         const ReplayOptions& options) {
   const size_t count = CountWithinLimits(events, options);

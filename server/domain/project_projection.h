@@ -8,8 +8,8 @@
 //
 // Corrections: an EventRetracted or EventCorrected names an earlier event. Applying events
 // one by one cannot undo the earlier one, so a caller holding incremental state must
-// rebuild it with Replay when NeedsReplay(event) is true; ApplyEvent alone only records the
-// Correction entry.
+// rebuild it when NeedsReplay(event) is true — with Replay, or with ReplayOnto from a state
+// built before the event it names; ApplyEvent alone only records the Correction entry.
 #ifndef ACCORD_SERVER_DOMAIN_PROJECT_PROJECTION_H_
 #define ACCORD_SERVER_DOMAIN_PROJECT_PROJECTION_H_
 
@@ -88,8 +88,23 @@ void ApplyEventEnvelope(const accord::v1::RecordedEvent& last, accord::v1::Proje
 const std::string* CorrectionTarget(const accord::v1::EventPayload& payload);
 
 // True when `event` retracts or corrects an earlier event, so state built incrementally
-// must be rebuilt with Replay over the whole stream.
+// must be rebuilt with Replay over the whole stream (or with ReplayOnto from a state built
+// before the event it names).
 bool NeedsReplay(const accord::v1::RecordedEvent& event);
+
+// The ids that retractions and corrections among `events` name and that are not the id of
+// one of `events`: a state built up to just before `events` cannot take such a correction
+// in (ReplayOnto needs a starting point before the event it names).
+std::vector<std::string> CorrectionTargetsOutside(
+    const std::vector<accord::v1::RecordedEvent>& events);
+
+// Applies `events`, the stream right after the version `state` was built to (by Replay, or
+// by ApplyEvent over events none of which needed a replay, or a snapshot of either), so
+// that the result is what Replay over the whole stream gives: the retractions and
+// corrections among `events` take effect. Valid only when every event they name that
+// exists in the stream is among `events` (CorrectionTargetsOutside names the others).
+void ReplayOnto(const std::vector<accord::v1::RecordedEvent>& events,
+                accord::v1::ProjectState* state, ProjectIndex* index);
 
 struct ReplayOptions {
   // Stop after this stream version; 0 means no limit.

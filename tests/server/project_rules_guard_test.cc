@@ -57,5 +57,71 @@ TEST_F(ProjectRulesGuardTest, CacheStaysBoundedAndEvictedProjectsKeepTheirRules)
   EXPECT_NE(again.message().find("approval.decide_once"), std::string::npos) << again;
 }
 
+// With snapshots every 10 versions: a retraction or correction makes the rules rebuild the
+// project's state, from the snapshot before the event it names, not from the start.
+class ProjectRulesGuardCorrectionTest : public ProjectRulesGuardTest {
+ protected:
+  void SetUp() override {
+    storage::EventLogOptions options;
+    options.data_dir = dir_.Sub("db");
+    options.append_guard = &snapshotting_guard_;
+    auto log = storage::OpenEventLog(options);
+    ASSERT_TRUE(log.ok()) << log.status();
+    log_ = std::move(*log);
+    ASSERT_TRUE(Append("big", "pm", R"(project_created { name: "n" client_org: "c" })").ok());
+    for (int v = 2; v <= kEvents; ++v) {
+      const std::string id = client::NewEventId();
+      ids_.push_back(id);
+      ASSERT_TRUE(AppendWithId("big", id, R"(status_updated { health: HEALTH_GREEN })").ok());
+    }
+  }
+
+  absl::Status AppendWithId(const std::string& project, const std::string& id,
+                            const std::string& payload) {
+    accord::v1::AppendRequest request;
+    request.set_project_id(project);
+    auto* e = request.add_events();
+    e->set_event_id(id);
+    EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(payload, e->mutable_payload()));
+    auto batch = server::TranslateAppend(request, {"pm", ""});
+    if (!batch.ok()) return batch.status();
+    return log_->Append(*std::move(batch)).status();
+  }
+  // The id of the status update at `version` (version 1 is the project's creation).
+  const std::string& IdAt(int version) { return ids_[version - 2]; }
+  // Events the rules applied to rebuild state for one more append.
+  uint64_t EventsLoadedForNextAppend() {
+    const uint64_t before = snapshotting_guard_.loaded_events();
+    EXPECT_TRUE(Append("big", "pm", R"(status_updated { health: HEALTH_AMBER })").ok());
+    return snapshotting_guard_.loaded_events() - before;
+  }
+
+  static constexpr int kEvents = 300;
+  server::ProjectRulesGuard snapshotting_guard_{/*snapshot_every=*/10, /*max_cached_projects=*/10};
+  std::vector<std::string> ids_;
+};
+
+TEST_F(ProjectRulesGuardCorrectionTest, CorrectingARecentEventReplaysFromTheSnapshotBeforeIt) {
+  ASSERT_TRUE(Append("big", "pm",
+                     absl::StrCat(R"(event_corrected { corrected_event_id: ")", IdAt(295),
+                                  R"(" reason: "wrong colour" replacement { status_updated { health: HEALTH_RED } } })"))
+                  .ok());
+  // From the snapshot at version 290: events 291..301, not all 301.
+  const uint64_t loaded = EventsLoadedForNextAppend();
+  EXPECT_GT(loaded, 0u) << "the correction did not make the rules rebuild the state";
+  EXPECT_LE(loaded, 12u);
+}
+
+TEST_F(ProjectRulesGuardCorrectionTest, RetractingAnOldEventReplaysFromTheSnapshotBeforeIt) {
+  ASSERT_TRUE(Append("big", "pm",
+                     absl::StrCat(R"(event_retracted { retracted_event_id: ")", IdAt(55),
+                                  R"(" reason: "sent twice" })"))
+                  .ok());
+  // From the snapshot at version 50.
+  const uint64_t loaded = EventsLoadedForNextAppend();
+  EXPECT_GE(loaded, 251u);
+  EXPECT_LE(loaded, 252u);
+}
+
 }  // namespace
 }  // namespace accord::testing

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <random>
@@ -337,6 +338,46 @@ TEST(ProjectionPropertyTest, LazyStateFromAnySnapshotEqualsFullReplay) {
           << "seed " << seed << ", snapshot at " << s << ", state at " << n;
     }
   }
+}
+
+// The rules rebuild a project's state after a retraction or correction from a snapshot
+// before every event the later corrections name (ProjectRulesGuard::Load): that state plus
+// ReplayOnto of the rest is the full replay, whatever corrections the rest holds.
+TEST(ProjectionPropertyTest, ReplayOntoAStateBeforeEveryCorrectedEventEqualsFullReplay) {
+  std::mt19937_64 rng(13);
+  int with_corrections = 0;
+  for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    const std::vector<v1::RecordedEvent> events =
+        RecordLocally(GenerateHistory(seed, {.length = kHistoryLength}), ProjectFor(seed));
+    const std::string full = domain::DeterministicBytes(domain::Replay(events));
+    for (int trial = 0; trial < 10; ++trial) {
+      size_t s = std::uniform_int_distribution<size_t>(0, events.size())(rng);
+      // Move the starting point before every event a correction after it names, as Load
+      // does with snapshots.
+      for (;;) {
+        const std::vector<v1::RecordedEvent> rest(events.begin() + s, events.end());
+        size_t earliest = s;
+        for (const std::string& id : domain::CorrectionTargetsOutside(rest)) {
+          for (size_t i = 0; i < s; ++i) {
+            if (events[i].event_id() == id) earliest = std::min(earliest, i);
+          }
+        }
+        if (earliest == s) break;
+        s = earliest;
+      }
+      const std::vector<v1::RecordedEvent> prefix(events.begin(), events.begin() + s);
+      const std::vector<v1::RecordedEvent> rest(events.begin() + s, events.end());
+      with_corrections += std::any_of(rest.begin(), rest.end(), [](const v1::RecordedEvent& e) {
+        return domain::NeedsReplay(e);
+      });
+      v1::ProjectState state = domain::Replay(prefix);
+      domain::ProjectIndex index;
+      domain::ReplayOnto(rest, &state, &index);
+      ASSERT_EQ(domain::DeterministicBytes(state), full)
+          << "seed " << seed << ", state built to " << s << " of " << events.size();
+    }
+  }
+  EXPECT_GT(with_corrections, 0) << "no trial replayed a correction onto a state";
 }
 
 // Id tables cut short (a damaged or foreign trailer) are used as far as they are whole,
