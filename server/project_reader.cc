@@ -4,12 +4,14 @@
 #include <memory>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/arena.h"
 #include "spdlog/spdlog.h"
 #include "server/domain/lazy_project_state.h"
 #include "server/event_translation.h"
 #include "server/project_snapshots.h"
+#include "storage/event_id.h"
 
 namespace accord::server {
 
@@ -165,15 +167,78 @@ absl::StatusOr<uint64_t> LastVersionRecordedBy(storage::EventLog& log,
   return low;
 }
 
+// The project's state at `version` when a retraction or correction lies among the events
+// after the snapshot at `snapshot_version`: from the snapshot before the earliest event
+// that the corrections after it name (as the rules do, ProjectRulesGuard::Load), with
+// domain::ReplayOnto over the events after that. Appends the state, serialized, to `*out`;
+// false, with `*out` unchanged, when there is no such snapshot (the caller replays the
+// whole stream). Each older stretch of the stream is read once more at most.
+absl::StatusOr<bool> StateBytesFromSnapshotBeforeCorrections(
+    storage::EventLog& log, const std::string& project_id, uint64_t version,
+    uint64_t snapshot_version, const domain::ReplayOptions& options, std::string* out,
+    uint64_t* events_applied) {
+  domain::ReplayOptions tail;
+  tail.up_to_version = version;
+  uint64_t start = snapshot_version;  // The state is built up to here, the rest replayed.
+  for (;;) {
+    auto events = ReadProjectEvents(log, project_id, tail, start + 1);
+    if (!events.ok()) return events.status();
+    // Where the events the corrections name sit: found by reading back from `start`.
+    absl::flat_hash_set<storage::EventId, storage::EventIdHash> wanted;
+    for (const std::string& id : domain::CorrectionTargetsOutside(*events)) {
+      if (auto event_id = storage::ParseEventId(id); event_id.has_value()) wanted.insert(*event_id);
+    }
+    uint64_t earliest = start + 1;
+    std::vector<storage::EventRecord> page;
+    storage::ReadLimits limits;
+    limits.max_count = 1024;
+    for (uint64_t next = start; !wanted.empty() && next > 0;) {
+      absl::Status s =
+          log.ReadStream(project_id, next, storage::ReadDirection::kBackwards, limits, &page);
+      if (!s.ok()) return s;
+      if (page.empty()) break;
+      for (const storage::EventRecord& r : page) {
+        if (wanted.erase(r.event_id) > 0) earliest = std::min(earliest, r.version);
+      }
+      next = page.back().version - 1;
+    }
+    if (earliest > start) {
+      // Nothing before `start` is named: it is the state at `start` plus the rest.
+      auto snapshot = log.snapshots().FloorSnapshot(project_id, start);
+      if (!snapshot.ok() || !snapshot->has_value() || (*snapshot)->version != start) {
+        return snapshot.ok() || absl::IsDataLoss(snapshot.status()) ? absl::StatusOr<bool>(false)
+                                                                    : snapshot.status();
+      }
+      std::optional<accord::v1::ProjectState> state = DecodeSnapshot((*snapshot)->bytes);
+      if (!state.has_value() || state->version() != start) return false;
+      domain::ProjectIndex index;
+      domain::ReplayOnto(*events, &*state, &index);
+      if (options.now.has_value()) domain::ComputeAsOf(*options.now, &*state);
+      state->set_project_id(project_id);
+      state->AppendToString(out);
+      if (events_applied != nullptr) *events_applied = events->size();
+      return true;
+    }
+    if (earliest <= 1) return false;
+    auto snapshot = log.snapshots().FloorSnapshot(project_id, earliest - 1);
+    if (!snapshot.ok()) {
+      return absl::IsDataLoss(snapshot.status()) ? absl::StatusOr<bool>(false) : snapshot.status();
+    }
+    if (!snapshot->has_value()) return false;
+    start = (*snapshot)->version;
+  }
+}
+
 // Starts from the latest snapshot at or before `version` and applies the events after it;
 // appends the state, serialized, to `*out`, parsing of the snapshot only what those events
-// touch (domain::LazyProjectState). False, with `*out` unchanged, when a snapshot cannot be
-// used (none, another projection version, or a retraction/correction after it, which needs
-// a full replay).
+// touch (domain::LazyProjectState); after a retraction or correction, from an earlier
+// snapshot (above). False, with `*out` unchanged, when no snapshot can be used (none, or
+// another projection version).
 absl::StatusOr<bool> StateBytesFromSnapshot(storage::EventLog& log,
                                             const std::string& project_id, uint64_t version,
                                             const domain::ReplayOptions& options,
-                                            google::protobuf::Arena* arena, std::string* out) {
+                                            google::protobuf::Arena* arena, std::string* out,
+                                            uint64_t* events_applied) {
   auto snapshot = log.snapshots().FloorSnapshot(project_id, version);
   if (!snapshot.ok()) {
     // A damaged snapshot is a cache miss: the state is replayed from the log.
@@ -196,17 +261,23 @@ absl::StatusOr<bool> StateBytesFromSnapshot(storage::EventLog& log,
   auto incremental = ApplyProjectEvents(log, project_id, tail, lazy.state()->version() + 1,
                                         lazy.state(), lazy.index(), &applied);
   if (!incremental.ok()) return incremental.status();
-  if (!*incremental) return false;
+  if (!*incremental) {
+    return StateBytesFromSnapshotBeforeCorrections(log, project_id, version,
+                                                   (*snapshot)->version, options, out,
+                                                   events_applied);
+  }
   if (options.now.has_value()) lazy.ComputeAsOf(*options.now);
   lazy.state()->set_project_id(project_id);
   lazy.AppendTo(out);
+  if (events_applied != nullptr) *events_applied = applied;
   return true;
 }
 
 }  // namespace
 
 absl::Status ReadProjectStateBytes(storage::EventLog& log, const std::string& project_id,
-                                   const domain::ReplayOptions& given, std::string* out) {
+                                   const domain::ReplayOptions& given, std::string* out,
+                                   uint64_t* events_applied) {
   google::protobuf::Arena arena;
   auto current = CurrentVersion(log, project_id);
   if (!current.ok()) return current.status();
@@ -228,12 +299,13 @@ absl::Status ReadProjectStateBytes(storage::EventLog& log, const std::string& pr
     auto version = WantedVersion(project_id, *current, options);
     if (!version.ok()) return version.status();
     auto from_snapshot =
-        StateBytesFromSnapshot(log, project_id, *version, options, &arena, out);
+        StateBytesFromSnapshot(log, project_id, *version, options, &arena, out, events_applied);
     if (!from_snapshot.ok()) return from_snapshot.status();
     if (*from_snapshot) return absl::OkStatus();
   }
   auto* state = google::protobuf::Arena::CreateMessage<accord::v1::ProjectState>(&arena);
-  if (absl::Status s = ReplayProjectFromLogInto(log, project_id, options, state); !s.ok()) {
+  if (absl::Status s = ReplayProjectFromLogInto(log, project_id, options, state, events_applied);
+      !s.ok()) {
     return s;
   }
   state->AppendToString(out);

@@ -42,11 +42,14 @@ absl::Status ReplayProjectFromLogInto(storage::EventLog& log, const std::string&
 // snapshot at or before the version wanted (a time bound is first turned into the last
 // version recorded by then) and parse of it only the items the events after it touch
 // (domain::LazyProjectState), so a past state of a long project costs about a copy of the
-// snapshot's bytes, not a parse of it. Without a usable snapshot they replay the log.
-// NOT_FOUND if the project has no events; OUT_OF_RANGE if up_to_version is beyond its
-// current version.
+// snapshot's bytes, not a parse of it. When a retraction or correction follows that
+// snapshot, they start from the snapshot before the earliest event the corrections name.
+// Without a usable snapshot they replay the log. `*events_applied`, when given, is set to
+// the events applied on top of the starting point. NOT_FOUND if the project has no events;
+// OUT_OF_RANGE if up_to_version is beyond its current version.
 absl::Status ReadProjectStateBytes(storage::EventLog& log, const std::string& project_id,
-                                   const domain::ReplayOptions& options, std::string* out);
+                                   const domain::ReplayOptions& options, std::string* out,
+                                   uint64_t* events_applied = nullptr);
 // The same, parsed.
 absl::StatusOr<accord::v1::ProjectState> ReadProjectState(storage::EventLog& log,
                                                           const std::string& project_id,

@@ -14,6 +14,7 @@
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "server/domain/project_projection.h"
+#include "server/project_reader.h"
 #include "server/project_snapshots.h"
 #include "storage/rocksdb_event_log.h"
 #include "tests/server/test_server.h"
@@ -112,6 +113,52 @@ TEST_F(ProjectSnapshotsTest, EveryStateReadThroughSnapshotsEqualsAFullReplay) {
   v1::ProjectState now = domain::Replay(events, options);
   now.set_project_id("p");
   EXPECT_EQ(StateBytes(0), domain::DeterministicBytes(now));
+}
+
+// A retraction or correction after the latest snapshot: reads start from the snapshot
+// before the event it names (not from the start) and still equal a full replay.
+TEST_F(ProjectSnapshotsTest, ReadsAfterACorrectionStartFromTheSnapshotBeforeTheEventItNames) {
+  AppendHistory();
+  const auto before = Events();
+  auto client = server_.Client("pm");
+  v1::ProposedEvent correction;
+  correction.set_event_id(client::NewEventId());
+  auto* corrected = correction.mutable_payload()->mutable_event_corrected();
+  corrected->set_corrected_event_id(before[51].event_id());  // Version 52, a status update.
+  corrected->set_reason("wrong health");
+  corrected->mutable_replacement()->mutable_status_updated()->set_health(v1::HEALTH_RED);
+  ASSERT_TRUE(client.Append(AppendOf("p", {correction})).ok());
+
+  auto applied_for_current = [&] {
+    domain::ReplayOptions options;
+    options.now = kNow;
+    std::string bytes;
+    uint64_t applied = 0;
+    EXPECT_TRUE(server::ReadProjectStateBytes(server_.log(), "p", options, &bytes, &applied).ok());
+    return applied;
+  };
+  // Version 61; snapshots at 56 and 49: from 49, events 50..61.
+  EXPECT_EQ(applied_for_current(), 12u);
+
+  v1::ProposedEvent retraction;
+  retraction.set_event_id(client::NewEventId());
+  auto* retracted = retraction.mutable_payload()->mutable_event_retracted();
+  retracted->set_retracted_event_id(before[9].event_id());  // Version 10.
+  retracted->set_reason("sent twice");
+  ASSERT_TRUE(client.Append(AppendOf("p", {retraction})).ok());
+  // Version 62: from the snapshot at 7, events 8..62.
+  EXPECT_EQ(applied_for_current(), 55u);
+
+  const auto events = Events();
+  ASSERT_EQ(events.size(), 62u);
+  for (uint64_t n = 1; n <= events.size(); ++n) {
+    domain::ReplayOptions options;
+    options.now = kNow;
+    v1::ProjectState replayed = domain::Replay(
+        std::vector<v1::RecordedEvent>(events.begin(), events.begin() + n), options);
+    replayed.set_project_id("p");
+    ASSERT_EQ(StateBytes(n), domain::DeterministicBytes(replayed)) << "as of version " << n;
+  }
 }
 
 TEST_F(ProjectSnapshotsTest, SnapshotOfAnotherProjectionVersionIsIgnored) {
