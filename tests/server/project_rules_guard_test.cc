@@ -14,10 +14,11 @@ namespace {
 
 class ProjectRulesGuardTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { OpenLog(&guard_); }
+  void OpenLog(storage::AppendGuard* guard) {
     storage::EventLogOptions options;
     options.data_dir = dir_.Sub("db");
-    options.append_guard = &guard_;
+    options.append_guard = guard;
     auto log = storage::OpenEventLog(options);
     ASSERT_TRUE(log.ok()) << log.status();
     log_ = std::move(*log);
@@ -25,11 +26,11 @@ class ProjectRulesGuardTest : public ::testing::Test {
 
   // Appends one event (text-format payload) as `actor`; returns the log's answer.
   absl::Status Append(const std::string& project, const std::string& actor,
-                      const std::string& payload) {
+                      const std::string& payload, const std::string& id = client::NewEventId()) {
     accord::v1::AppendRequest request;
     request.set_project_id(project);
     auto* e = request.add_events();
-    e->set_event_id(client::NewEventId());
+    e->set_event_id(id);
     EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(payload, e->mutable_payload()));
     auto batch = server::TranslateAppend(request, {actor, ""});
     if (!batch.ok()) return batch.status();
@@ -62,30 +63,12 @@ TEST_F(ProjectRulesGuardTest, CacheStaysBoundedAndEvictedProjectsKeepTheirRules)
 class ProjectRulesGuardCorrectionTest : public ProjectRulesGuardTest {
  protected:
   void SetUp() override {
-    storage::EventLogOptions options;
-    options.data_dir = dir_.Sub("db");
-    options.append_guard = &snapshotting_guard_;
-    auto log = storage::OpenEventLog(options);
-    ASSERT_TRUE(log.ok()) << log.status();
-    log_ = std::move(*log);
+    OpenLog(&snapshotting_guard_);
     ASSERT_TRUE(Append("big", "pm", R"(project_created { name: "n" client_org: "c" })").ok());
     for (int v = 2; v <= kEvents; ++v) {
-      const std::string id = client::NewEventId();
-      ids_.push_back(id);
-      ASSERT_TRUE(AppendWithId("big", id, R"(status_updated { health: HEALTH_GREEN })").ok());
+      ids_.push_back(client::NewEventId());
+      ASSERT_TRUE(Append("big", "pm", R"(status_updated { health: HEALTH_GREEN })", ids_.back()).ok());
     }
-  }
-
-  absl::Status AppendWithId(const std::string& project, const std::string& id,
-                            const std::string& payload) {
-    accord::v1::AppendRequest request;
-    request.set_project_id(project);
-    auto* e = request.add_events();
-    e->set_event_id(id);
-    EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(payload, e->mutable_payload()));
-    auto batch = server::TranslateAppend(request, {"pm", ""});
-    if (!batch.ok()) return batch.status();
-    return log_->Append(*std::move(batch)).status();
   }
   // The id of the status update at `version` (version 1 is the project's creation).
   const std::string& IdAt(int version) { return ids_[version - 2]; }

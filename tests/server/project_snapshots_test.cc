@@ -79,6 +79,16 @@ class ProjectSnapshotsTest : public ::testing::Test {
     return state.ok() ? domain::DeterministicBytes(*state) : "";
   }
 
+  // What a replay of the first `n` events gives, as StateBytes returns it.
+  static std::string ReplayedBytes(const std::vector<v1::RecordedEvent>& events, size_t n) {
+    domain::ReplayOptions options;
+    options.now = kNow;
+    v1::ProjectState replayed = domain::Replay(
+        std::vector<v1::RecordedEvent>(events.begin(), events.begin() + n), options);
+    replayed.set_project_id("p");
+    return domain::DeterministicBytes(replayed);
+  }
+
   InProcessServer server_{absl::Milliseconds(200), /*snapshot_every=*/7};
 };
 
@@ -101,18 +111,9 @@ TEST_F(ProjectSnapshotsTest, EveryStateReadThroughSnapshotsEqualsAFullReplay) {
   const auto events = Events();
   ASSERT_EQ(events.size(), 60u);
   for (uint64_t n = 1; n <= events.size(); ++n) {
-    domain::ReplayOptions options;
-    options.now = kNow;
-    v1::ProjectState replayed = domain::Replay(
-        std::vector<v1::RecordedEvent>(events.begin(), events.begin() + n), options);
-    replayed.set_project_id("p");
-    ASSERT_EQ(StateBytes(n), domain::DeterministicBytes(replayed)) << "as of version " << n;
+    ASSERT_EQ(StateBytes(n), ReplayedBytes(events, n)) << "as of version " << n;
   }
-  domain::ReplayOptions options;
-  options.now = kNow;
-  v1::ProjectState now = domain::Replay(events, options);
-  now.set_project_id("p");
-  EXPECT_EQ(StateBytes(0), domain::DeterministicBytes(now));
+  EXPECT_EQ(StateBytes(0), ReplayedBytes(events, events.size()));
 }
 
 // A retraction or correction after the latest snapshot: reads start from the snapshot
@@ -152,12 +153,7 @@ TEST_F(ProjectSnapshotsTest, ReadsAfterACorrectionStartFromTheSnapshotBeforeTheE
   const auto events = Events();
   ASSERT_EQ(events.size(), 62u);
   for (uint64_t n = 1; n <= events.size(); ++n) {
-    domain::ReplayOptions options;
-    options.now = kNow;
-    v1::ProjectState replayed = domain::Replay(
-        std::vector<v1::RecordedEvent>(events.begin(), events.begin() + n), options);
-    replayed.set_project_id("p");
-    ASSERT_EQ(StateBytes(n), domain::DeterministicBytes(replayed)) << "as of version " << n;
+    ASSERT_EQ(StateBytes(n), ReplayedBytes(events, n)) << "as of version " << n;
   }
 }
 
