@@ -345,12 +345,34 @@ absl::Status ReplayProjectFromLogInto(storage::EventLog& log, const std::string&
       return absl::OkStatus();
     }
   }
-  // A retraction or correction: replay every event, which undoes what they name.
-  auto events = ReadProjectEvents(log, project_id, options);
-  if (!events.ok()) return events.status();
-  *state = domain::Replay(*events, options);
+  // A retraction or correction: replay every event, which undoes what they name, in two
+  // passes so that only the corrections are held (a stream need not fit in memory). Both
+  // passes must read the same events: bounded at the current version.
+  domain::ReplayOptions bounded = options;
+  if (bounded.up_to_version == 0) {
+    auto current = log.StreamVersion(project_id);
+    if (!current.ok()) return current.status();
+    bounded.up_to_version = *current;
+  }
+  uint64_t read = 0;
+  accord::v1::RecordedEvent event;
+  absl::Status s = domain::ReplayInTwoPasses(
+      [&](domain::EventVisitor visit) -> absl::Status {
+        read = 0;
+        return ForEachProjectEvent(
+            log, project_id, bounded, 1, /*fill_cache=*/false,
+            [&](const storage::EventRecord& r) -> absl::StatusOr<bool> {
+              event.Clear();
+              if (absl::Status c = ToRecordedEvent(r, &event); !c.ok()) return c;
+              if (absl::Status v = visit(event); !v.ok()) return v;
+              ++read;
+              return true;
+            });
+      },
+      options, state);
+  if (!s.ok()) return s;
   state->set_project_id(project_id);
-  if (events_read != nullptr) *events_read = events->size();
+  if (events_read != nullptr) *events_read = read;
   return absl::OkStatus();
 }
 

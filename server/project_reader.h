@@ -23,9 +23,9 @@ absl::StatusOr<std::vector<accord::v1::RecordedEvent>> ReadProjectEvents(
 absl::StatusOr<uint64_t> CurrentVersion(storage::EventLog& log, const std::string& project_id);
 
 // The state of `project_id` as `options` ask, replayed from the log alone (no snapshot):
-// what a rebuild computes. Applies the events page by page without keeping them, unless
-// the stream holds a retraction or correction (then it replays them all; see
-// domain::NeedsReplay). `*events_read`, when given, is set to the events replayed.
+// what a rebuild computes. Applies the events page by page without keeping them; a stream
+// holding a retraction or correction is read twice (domain::ReplayInTwoPasses), keeping
+// only those. `*events_read`, when given, is set to the events replayed.
 // NOT_FOUND if the project has no events (within the bounds).
 absl::StatusOr<accord::v1::ProjectState> ReplayProjectFromLog(
     storage::EventLog& log, const std::string& project_id, const domain::ReplayOptions& options,

@@ -14,6 +14,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -1266,6 +1267,92 @@ v1::ProjectState Replay(const std::vector<v1::RecordedEvent>& events,
   if (last != nullptr) ApplyEnvelope(*last, &state);
   if (options.now.has_value()) ComputeAsOf(*options.now, &state);
   return state;
+}
+
+absl::Status ReplayInTwoPasses(absl::FunctionRef<absl::Status(EventVisitor)> stream,
+                               const ReplayOptions& options, v1::ProjectState* state) {
+  // Pass 1: the retractions and corrections, with their ordinals in the stream.
+  struct Correction {
+    uint64_t ordinal;
+    v1::RecordedEvent event;
+    const v1::EventPayload* effective;  // Its own payload, or what a later one made it.
+  };
+  std::vector<Correction> corrections;
+  absl::flat_hash_map<std::string, size_t> correction_by_id;  // Into `corrections`.
+  uint64_t ordinal = 0;
+  absl::Status s = stream([&](const v1::RecordedEvent& event) {
+    if (CorrectionTarget(event.payload()) != nullptr) {
+      correction_by_id.emplace(event.event_id(), corrections.size());
+      corrections.push_back({ordinal, event, nullptr});
+    }
+    ++ordinal;
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  const uint64_t first_pass_events = ordinal;
+  for (Correction& c : corrections) c.effective = &c.event.payload();
+
+  // Fates, newest first as EffectivePayloads settles them. A correction naming another
+  // correction is settled here (both ordinals are known); one naming any other event
+  // becomes a candidate for it, newest first, and the second pass takes the newest
+  // candidate that comes after the event (an earlier one only records itself).
+  std::vector<bool> settled(corrections.size(), false);
+  struct Candidate {
+    uint64_t ordinal;
+    const v1::EventPayload* effective;  // nullptr: retracted.
+  };
+  absl::flat_hash_map<std::string, std::vector<Candidate>> candidates;
+  for (size_t k = corrections.size(); k-- > 0;) {
+    const Correction& c = corrections[k];
+    if (c.effective == nullptr) continue;
+    const std::string* target_id = CorrectionTarget(*c.effective);
+    if (target_id == nullptr) continue;
+    const v1::EventPayload* fate = c.effective->has_event_corrected()
+                                       ? &c.effective->event_corrected().replacement()
+                                       : nullptr;
+    if (auto it = correction_by_id.find(*target_id); it != correction_by_id.end()) {
+      const size_t t = it->second;
+      if (corrections[t].ordinal >= c.ordinal || settled[t]) continue;
+      settled[t] = true;
+      corrections[t].effective = fate;
+      continue;
+    }
+    candidates[*target_id].push_back({c.ordinal, fate});
+  }
+
+  // Pass 2: every event's effective payload, in order (the envelope after each: no effect
+  // reads the envelope's fields, so the last one's is what stays, as in Replay).
+  state->Clear();
+  ProjectIndex index;
+  size_t next_correction = 0;
+  ordinal = 0;
+  s = stream([&](const v1::RecordedEvent& event) {
+    const v1::EventPayload* effective = &event.payload();
+    if (next_correction < corrections.size() &&
+        corrections[next_correction].ordinal == ordinal) {
+      effective = corrections[next_correction++].effective;
+    } else if (auto it = candidates.find(event.event_id()); it != candidates.end()) {
+      for (const Candidate& c : it->second) {
+        if (c.ordinal > ordinal) {
+          effective = c.effective;
+          break;
+        }
+      }
+    }
+    ++ordinal;
+    if (effective == nullptr) return absl::OkStatus();  // Retracted.
+    ApplyPayloadEffect(*effective, Ctx{event, *state, &index.tables()});
+    ApplyEnvelope(event, state);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  if (ordinal != first_pass_events) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the stream replayed in two passes gave ", first_pass_events, " events, then ",
+        ordinal, ": bound it (up_to_version) so both passes see the same events"));
+  }
+  if (options.now.has_value()) ComputeAsOf(*options.now, state);
+  return absl::OkStatus();
 }
 
 absl::CivilDay ProjectDay(absl::Time now, const v1::ProjectState& state) {

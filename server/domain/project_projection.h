@@ -20,6 +20,8 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "accord/v1/common.pb.h"
@@ -123,6 +125,17 @@ struct ReplayOptions {
 // of an event wins. Each retraction or correction applied adds a Correction entry.
 accord::v1::ProjectState Replay(const std::vector<accord::v1::RecordedEvent>& events,
                                 const ReplayOptions& options = {});
+
+// Replay for a stream too long to hold in memory: `stream` is called twice, each time
+// calling the visitor it gets with every event to replay, in stream order, and returning
+// the first error a visitor call returned (or its own). The first pass keeps only the
+// retractions and corrections, the second applies each event's effective payload, so
+// memory is bounded by the corrections, not the stream. Same state as Replay(events,
+// options) over the events streamed (which must already be within the options' limits;
+// only options.now is used here).
+using EventVisitor = absl::FunctionRef<absl::Status(const accord::v1::RecordedEvent&)>;
+absl::Status ReplayInTwoPasses(absl::FunctionRef<absl::Status(EventVisitor)> stream,
+                               const ReplayOptions& options, accord::v1::ProjectState* state);
 
 // Sets as_of_now and the fields that depend on it, in the project's time zone: overdue of
 // open action items and client actions, and days_late of open client actions (days since

@@ -380,6 +380,36 @@ TEST(ProjectionPropertyTest, ReplayOntoAStateBeforeEveryCorrectedEventEqualsFull
   EXPECT_GT(with_corrections, 0) << "no trial replayed a correction onto a state";
 }
 
+// A stream too long to hold is replayed in two passes (only its corrections kept): the same
+// state as Replay, for every random history and prefix.
+TEST(ProjectionPropertyTest, ReplayInTwoPassesEqualsReplay) {
+  std::mt19937_64 rng(17);
+  for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    const std::vector<v1::RecordedEvent> events =
+        RecordLocally(GenerateHistory(seed, {.length = kHistoryLength}), ProjectFor(seed));
+    for (int trial = 0; trial < 4; ++trial) {
+      const size_t n = trial == 0 ? events.size()
+                                  : std::uniform_int_distribution<size_t>(1, events.size())(rng);
+      const std::vector<v1::RecordedEvent> prefix(events.begin(), events.begin() + n);
+      domain::ReplayOptions options;
+      options.now = kNow;
+      v1::ProjectState state;
+      ASSERT_TRUE(domain::ReplayInTwoPasses(
+                      [&](domain::EventVisitor visit) {
+                        for (const v1::RecordedEvent& e : prefix) {
+                          if (absl::Status s = visit(e); !s.ok()) return s;
+                        }
+                        return absl::OkStatus();
+                      },
+                      options, &state)
+                      .ok());
+      ASSERT_EQ(domain::DeterministicBytes(state),
+                domain::DeterministicBytes(domain::Replay(prefix, options)))
+          << "seed " << seed << ", first " << n << " events";
+    }
+  }
+}
+
 // Id tables cut short (a damaged or foreign trailer) are used as far as they are whole,
 // and the state read is still exactly the replayed one.
 TEST(ProjectionPropertyTest, LazyStateWithTruncatedIdTablesEqualsFullReplay) {

@@ -430,6 +430,72 @@ TEST(ProjectProjectionTest, RetractedCorrectionNoLongerCounts) {
   EXPECT_EQ(s.corrections(0).event_id(), Log::IdOf(3));
 }
 
+// Replay in two passes (a stream read twice, only corrections kept) against Replay, on the
+// cases of EffectivePayloads: a corrected correction, retracted corrections and
+// retractions, two corrections of one event (the latest wins), a correction naming a
+// later event or an unknown id (each only records itself).
+TEST(ProjectProjectionTest, ReplayInTwoPassesEqualsReplayWhateverTheCorrections) {
+  Log log;
+  log.Add(kCreated);
+  log.Add(R"(budget_set { category: "labour" amount { currency_code: "EUR" amount_minor: 1000 } })");
+  log.Add(R"(budget_set { category: "hosting" amount { currency_code: "EUR" amount_minor: 10 } })");
+  log.Add(absl::StrFormat(R"(event_corrected { corrected_event_id: "%s" reason: "a"
+        replacement { budget_set { category: "labour" amount { currency_code: "EUR" amount_minor: 2000 } } } })",
+                          Log::IdOf(2)));                                                   // 4
+  log.Add(absl::StrFormat(R"(event_corrected { corrected_event_id: "%s" reason: "b"
+        replacement { budget_set { category: "labour" amount { currency_code: "EUR" amount_minor: 3000 } } } })",
+                          Log::IdOf(2)));                                                   // 5
+  log.Add(absl::StrFormat(R"(event_corrected { corrected_event_id: "%s" reason: "c"
+        replacement { event_corrected { corrected_event_id: "%s" reason: "c2"
+          replacement { budget_set { category: "hosting" amount { currency_code: "EUR" amount_minor: 20 } } } } } })",
+                          Log::IdOf(5), Log::IdOf(3)));                                     // 6
+  log.Add(absl::StrFormat(R"(event_retracted { retracted_event_id: "%s" reason: "d" })",
+                          Log::IdOf(9)));                                                   // 7: later
+  log.Add(R"(event_retracted { retracted_event_id: "00000000-0000-4000-8000-999999999999" reason: "e" })");
+  log.Add(R"(change_requested { change_id: "C1" title: "SSO" })");                          // 9
+  log.Add(absl::StrFormat(R"(event_retracted { retracted_event_id: "%s" reason: "f" })",
+                          Log::IdOf(4)));                                                   // 10
+  log.Add(absl::StrFormat(R"(event_retracted { retracted_event_id: "%s" reason: "g" })",
+                          Log::IdOf(10)));                                                  // 11
+  const std::vector<v1::RecordedEvent>& events = log.events();
+  for (size_t n = 1; n <= events.size(); ++n) {
+    const std::vector<v1::RecordedEvent> prefix(events.begin(), events.begin() + n);
+    int passes = 0;
+    v1::ProjectState two_passes;
+    ASSERT_TRUE(ReplayInTwoPasses(
+                    [&](EventVisitor visit) {
+                      ++passes;
+                      for (const v1::RecordedEvent& e : prefix) {
+                        if (absl::Status s = visit(e); !s.ok()) return s;
+                      }
+                      return absl::OkStatus();
+                    },
+                    {}, &two_passes)
+                    .ok());
+    EXPECT_EQ(passes, 2);
+    ASSERT_EQ(DeterministicBytes(two_passes), DeterministicBytes(Replay(prefix)))
+        << "first " << n << " events";
+  }
+}
+
+TEST(ProjectProjectionTest, ReplayInTwoPassesRefusesAStreamThatChangedBetweenPasses) {
+  Log log;
+  log.Add(kCreated);
+  log.Add(R"(budget_set { category: "labour" amount { currency_code: "EUR" amount_minor: 1000 } })");
+  size_t shown = 1;
+  v1::ProjectState state;
+  absl::Status s = ReplayInTwoPasses(
+      [&](EventVisitor visit) {
+        for (size_t i = 0; i < shown; ++i) {
+          if (absl::Status v = visit(log.events()[i]); !v.ok()) return v;
+        }
+        shown = 2;  // An append landed between the passes.
+        return absl::OkStatus();
+      },
+      {}, &state);
+  EXPECT_TRUE(absl::IsFailedPrecondition(s)) << s;
+}
+
 TEST(ProjectProjectionTest, ReplayIsDeterministicAndMatchesIncrementalApply) {
   Log log;
   log.Add(R"(project_created { name: "Portal" client_org: "Acme" time_zone: "Europe/Berlin" })");
