@@ -125,7 +125,7 @@ class Client {
 void Client::Issue() {
   // Fresh ids: a repeated id would be an idempotent retry, which writes nothing.
   for (ProposedEvent& event : *request_.mutable_events()) {
-    event.set_event_id(accord::client::NewEventId());
+    accord::client::NewEventIdTo(event.mutable_event_id());
   }
   context_ = std::make_unique<grpc::ClientContext>();
   context_->set_deadline(absl::ToChronoTime(absl::Now() + run_->rpc_deadline()));

@@ -28,6 +28,8 @@ std::string DefaultTarget();
 
 // A random (version 4) UUID in canonical form, for event ids.
 std::string NewEventId();
+// The same into `*out`, reusing its buffer (a load generator sets thousands per second).
+void NewEventIdTo(std::string* out);
 
 // grpc::Status -> absl::Status with the same code and message.
 absl::Status FromGrpc(const grpc::Status& status);
