@@ -168,31 +168,30 @@ absl::StatusOr<uint64_t> LastVersionRecordedBy(storage::EventLog& log,
 }
 
 // The project's state at `version` when a retraction or correction lies among the events
-// after the snapshot at `snapshot_version`: from the snapshot before the earliest event
-// that the corrections after it name (as the rules do, ProjectRulesGuard::Load), with
-// domain::ReplayOnto over the events after that. Appends the state, serialized, to `*out`;
-// false, with `*out` unchanged, when there is no such snapshot (the caller replays the
-// whole stream). Each older stretch of the stream is read once more at most.
+// after `snapshot`: from the snapshot before the earliest event that the corrections after
+// it name (as the rules do, ProjectRulesGuard::Load), with domain::ReplayOnto over the
+// events after that. Appends the state, serialized, to `*out`; false, with `*out`
+// unchanged, when there is no such snapshot (the caller replays the whole stream). Each
+// older stretch of the stream is read once more at most.
 absl::StatusOr<bool> StateBytesFromSnapshotBeforeCorrections(
     storage::EventLog& log, const std::string& project_id, uint64_t version,
-    uint64_t snapshot_version, const domain::ReplayOptions& options, std::string* out,
+    storage::Snapshot snapshot, const domain::ReplayOptions& options, std::string* out,
     uint64_t* events_applied) {
   domain::ReplayOptions tail;
   tail.up_to_version = version;
-  uint64_t start = snapshot_version;  // The state is built up to here, the rest replayed.
   for (;;) {
-    auto events = ReadProjectEvents(log, project_id, tail, start + 1);
+    auto events = ReadProjectEvents(log, project_id, tail, snapshot.version + 1);
     if (!events.ok()) return events.status();
-    // Where the events the corrections name sit: found by reading back from `start`.
+    // Where the events the corrections name sit: found by reading back from the snapshot.
     absl::flat_hash_set<storage::EventId, storage::EventIdHash> wanted;
     for (const std::string& id : domain::CorrectionTargetsOutside(*events)) {
       if (auto event_id = storage::ParseEventId(id); event_id.has_value()) wanted.insert(*event_id);
     }
-    uint64_t earliest = start + 1;
+    uint64_t earliest = snapshot.version + 1;
     std::vector<storage::EventRecord> page;
     storage::ReadLimits limits;
     limits.max_count = 1024;
-    for (uint64_t next = start; !wanted.empty() && next > 0;) {
+    for (uint64_t next = snapshot.version; !wanted.empty() && next > 0;) {
       absl::Status s =
           log.ReadStream(project_id, next, storage::ReadDirection::kBackwards, limits, &page);
       if (!s.ok()) return s;
@@ -202,15 +201,10 @@ absl::StatusOr<bool> StateBytesFromSnapshotBeforeCorrections(
       }
       next = page.back().version - 1;
     }
-    if (earliest > start) {
-      // Nothing before `start` is named: it is the state at `start` plus the rest.
-      auto snapshot = log.snapshots().FloorSnapshot(project_id, start);
-      if (!snapshot.ok() || !snapshot->has_value() || (*snapshot)->version != start) {
-        return snapshot.ok() || absl::IsDataLoss(snapshot.status()) ? absl::StatusOr<bool>(false)
-                                                                    : snapshot.status();
-      }
-      std::optional<accord::v1::ProjectState> state = DecodeSnapshot((*snapshot)->bytes);
-      if (!state.has_value() || state->version() != start) return false;
+    if (earliest > snapshot.version) {
+      // Nothing the snapshot holds is named: it plus the rest is the state.
+      std::optional<accord::v1::ProjectState> state = DecodeSnapshot(snapshot.bytes);
+      if (!state.has_value() || state->version() != snapshot.version) return false;
       domain::ProjectIndex index;
       domain::ReplayOnto(*events, &*state, &index);
       if (options.now.has_value()) domain::ComputeAsOf(*options.now, &*state);
@@ -220,12 +214,13 @@ absl::StatusOr<bool> StateBytesFromSnapshotBeforeCorrections(
       return true;
     }
     if (earliest <= 1) return false;
-    auto snapshot = log.snapshots().FloorSnapshot(project_id, earliest - 1);
-    if (!snapshot.ok()) {
-      return absl::IsDataLoss(snapshot.status()) ? absl::StatusOr<bool>(false) : snapshot.status();
+    auto before = log.snapshots().FloorSnapshot(project_id, earliest - 1);
+    if (!before.ok()) {
+      // A damaged snapshot is a cache miss, as above.
+      return absl::IsDataLoss(before.status()) ? absl::StatusOr<bool>(false) : before.status();
     }
-    if (!snapshot->has_value()) return false;
-    start = (*snapshot)->version;
+    if (!before->has_value()) return false;
+    snapshot = **std::move(before);
   }
 }
 
@@ -263,7 +258,7 @@ absl::StatusOr<bool> StateBytesFromSnapshot(storage::EventLog& log,
   if (!incremental.ok()) return incremental.status();
   if (!*incremental) {
     return StateBytesFromSnapshotBeforeCorrections(log, project_id, version,
-                                                   (*snapshot)->version, options, out,
+                                                   **std::move(snapshot), options, out,
                                                    events_applied);
   }
   if (options.now.has_value()) lazy.ComputeAsOf(*options.now);

@@ -6,9 +6,10 @@
 // first use from the project's latest snapshot and the events after it (from an earlier
 // snapshot when a retraction or correction after it names an event before it; from the
 // whole stream when there is none) and then advanced event by event, in place, so a check
-// costs O(events in the append), not O(stream length) or O(state size). A state is dropped (and rebuilt on
-// next use) when a group's write fails, when a retraction or correction changes what
-// earlier events mean, or when an append is refused after some of its events were applied. Sealing a group adds snapshots of the states that
+// costs O(events in the append), not O(stream length) or O(state size). A state is
+// dropped (and rebuilt on next use) when a group's write fails, when a retraction or
+// correction changes what earlier events mean, or when an append is refused after some of
+// its events were applied. Sealing a group adds snapshots of the states that
 // passed a multiple of `snapshot_every` versions to the group's batch; readers of past
 // states start from them (project_reader.h).
 //

@@ -41,10 +41,8 @@ class StreamHistory {
   // (empty for a new project).
   virtual absl::Status ReadStream(const std::string& project_id, uint64_t from_version,
                                   std::vector<EventRecord>* out) = 0;
-  // The project's latest durable snapshot (snapshot_store.h), if any.
-  virtual absl::StatusOr<std::optional<Snapshot>> LatestSnapshot(
-      const std::string& project_id) = 0;
-  // Its latest durable snapshot at or before `max_version`, if any.
+  // The project's latest durable snapshot (snapshot_store.h) at or before `max_version`
+  // (UINT64_MAX: its latest), if any.
   virtual absl::StatusOr<std::optional<Snapshot>> FloorSnapshot(const std::string& project_id,
                                                                 uint64_t max_version) = 0;
   // The recorded event of the project with this id, if any (durable or in flight).

@@ -196,11 +196,6 @@ class RocksEventLog::History final : public StreamHistory {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<std::optional<Snapshot>> LatestSnapshot(const std::string& project_id)
-      ABSL_NO_THREAD_SAFETY_ANALYSIS override {
-    return log_->FloorSnapshotLocked(project_id, std::numeric_limits<uint64_t>::max());
-  }
-
   absl::StatusOr<std::optional<Snapshot>> FloorSnapshot(const std::string& project_id,
                                                         uint64_t max_version)
       ABSL_NO_THREAD_SAFETY_ANALYSIS override {

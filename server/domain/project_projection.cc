@@ -1232,39 +1232,39 @@ std::vector<std::string> CorrectionTargetsOutside(const std::vector<v1::Recorded
   return outside;
 }
 
-void ReplayOnto(const std::vector<v1::RecordedEvent>& events, v1::ProjectState* state,
-                ProjectIndex* index) {
-  const std::vector<const v1::EventPayload*> effective = EffectivePayloads(events, events.size());
-  const v1::RecordedEvent* last = nullptr;             // As in Replay.
-  const v1::RecordedEvent* last_with_project = nullptr;
-  for (size_t i = 0; i < events.size(); ++i) {
-    if (effective[i] == nullptr) continue;
-    ApplyPayloadEffect(*effective[i], Ctx{events[i], *state, &index->tables()});
-    last = &events[i];
-    if (!last->project_id().empty()) last_with_project = last;
-  }
-  if (last_with_project != nullptr) state->set_project_id(last_with_project->project_id());
-  if (last != nullptr) ApplyEnvelope(*last, state);
-}
+namespace {
 
-v1::ProjectState Replay(const std::vector<v1::RecordedEvent>& events,
-                        const ReplayOptions& options) {
-  const size_t count = CountWithinLimits(events, options);
+// Applies the first `count` events to `state` as Replay does: each one's effective payload
+// (EffectivePayloads), then the envelope of the last one applied.
+void ApplyEffectiveEvents(const std::vector<v1::RecordedEvent>& events, size_t count,
+                          v1::ProjectState* state, ProjectIndex* index) {
   const std::vector<const v1::EventPayload*> effective = EffectivePayloads(events, count);
-  v1::ProjectState state;
-  ProjectIndex index;
   const v1::RecordedEvent* last = nullptr;             // The last event applied,
   const v1::RecordedEvent* last_with_project = nullptr;  // and the last naming the project.
   for (size_t i = 0; i < count; ++i) {
     // A retracted event is skipped whole; its retraction, later, advances the version.
     if (effective[i] == nullptr) continue;
-    ApplyPayloadEffect(*effective[i], Ctx{events[i], state, &index.tables()});
+    ApplyPayloadEffect(*effective[i], Ctx{events[i], *state, &index->tables()});
     last = &events[i];
     if (!last->project_id().empty()) last_with_project = last;
   }
   // What applying each event's envelope in turn leaves.
-  if (last_with_project != nullptr) state.set_project_id(last_with_project->project_id());
-  if (last != nullptr) ApplyEnvelope(*last, &state);
+  if (last_with_project != nullptr) state->set_project_id(last_with_project->project_id());
+  if (last != nullptr) ApplyEnvelope(*last, state);
+}
+
+}  // namespace
+
+void ReplayOnto(const std::vector<v1::RecordedEvent>& events, v1::ProjectState* state,
+                ProjectIndex* index) {
+  ApplyEffectiveEvents(events, events.size(), state, index);
+}
+
+v1::ProjectState Replay(const std::vector<v1::RecordedEvent>& events,
+                        const ReplayOptions& options) {
+  v1::ProjectState state;
+  ProjectIndex index;
+  ApplyEffectiveEvents(events, CountWithinLimits(events, options), &state, &index);
   if (options.now.has_value()) ComputeAsOf(*options.now, &state);
   return state;
 }
