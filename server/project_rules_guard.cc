@@ -22,11 +22,32 @@ absl::StatusOr<ProjectRulesGuard::CachedProject*> ProjectRulesGuard::StateFor(
   }
   auto cached = std::make_unique<CachedProject>();
   if (absl::Status s = Load(project_id, history, cached.get()); !s.ok()) return s;
+  return Install(project_id, std::move(cached));
+}
+
+ProjectRulesGuard::CachedProject* ProjectRulesGuard::Install(const std::string& project_id,
+                                                             std::unique_ptr<CachedProject> cached) {
   auto* raw = cached.get();
   raw->last_used = ++use_clock_;
   snapshot_versions_[project_id] = raw->state.version();
   states_[project_id] = std::move(cached);
   return raw;
+}
+
+std::unique_ptr<storage::PreloadedProject> ProjectRulesGuard::Preload(
+    const std::string& project_id, storage::StreamHistory& history) {
+  auto preloaded = std::make_unique<Preloaded>();
+  preloaded->project = std::make_unique<CachedProject>();
+  // On an error Admit reads the project again on the writer, and reports what it finds.
+  if (!Load(project_id, history, preloaded->project.get()).ok()) return nullptr;
+  return preloaded;
+}
+
+void ProjectRulesGuard::Adopt(const std::string& project_id,
+                              std::unique_ptr<storage::PreloadedProject> preloaded) {
+  if (states_.contains(project_id)) return;  // Kept all along, so at least as recent.
+  // Only Preload makes these, so the cast is safe.
+  Install(project_id, std::move(static_cast<Preloaded&>(*preloaded).project));
 }
 
 absl::Status ProjectRulesGuard::Load(const std::string& project_id,

@@ -13,10 +13,17 @@
 // passed a multiple of `snapshot_every` versions to the group's batch; readers of past
 // states start from them (project_reader.h).
 //
-// Thread-safety: as AppendGuard, only the log's writer thread calls it.
+// A large cold project (after a restart, say) is read on the log's loader thread instead
+// (Preload, then Adopt on the writer), so that reading it does not hold up other projects'
+// appends; smaller ones, and a state dropped while the log keeps the project's ids, are
+// read by Admit on the writer.
+//
+// Thread-safety: as AppendGuard: Preload on the log's loader thread (it reads only its
+// arguments and loaded_events_, which is atomic), everything else on the writer thread.
 #ifndef ACCORD_SERVER_PROJECT_RULES_GUARD_H_
 #define ACCORD_SERVER_PROJECT_RULES_GUARD_H_
 
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <string>
@@ -44,12 +51,16 @@ class ProjectRulesGuard final : public storage::AppendGuard {
   storage::SealedGroup Seal() override;
   void Commit() override;
   void Abort() override;
+  std::unique_ptr<storage::PreloadedProject> Preload(const std::string& project_id,
+                                                     storage::StreamHistory& history) override;
+  void Adopt(const std::string& project_id,
+             std::unique_ptr<storage::PreloadedProject> preloaded) override;
 
   // Number of project states held in memory.
   size_t cached_projects() const { return states_.size(); }
   // Events applied so far to build states that were not in memory (after a snapshot, or
   // the whole stream): what loading cost.
-  uint64_t loaded_events() const { return loaded_events_; }
+  uint64_t loaded_events() const { return loaded_events_.load(std::memory_order_relaxed); }
 
  private:
   // A project's state and the index that finds its items by id (lists only grow, so the
@@ -60,10 +71,18 @@ class ProjectRulesGuard final : public storage::AppendGuard {
     uint64_t last_used = 0;  // use_clock_ at the last Admit.
   };
 
+  // A state read off the writer, on its way to Adopt.
+  struct Preloaded final : storage::PreloadedProject {
+    std::unique_ptr<CachedProject> project;
+  };
+
   absl::StatusOr<CachedProject*> StateFor(const std::string& project_id,
                                           storage::StreamHistory& history);
+  // Keeps a state just read as the project's current one.
+  CachedProject* Install(const std::string& project_id, std::unique_ptr<CachedProject> cached);
   // Builds a project's state from its latest snapshot and the events after it, or by
   // replaying its stream; either way including appends admitted but not yet durable.
+  // Touches no member but loaded_events_ (Preload calls it off the writer).
   absl::Status Load(const std::string& project_id, storage::StreamHistory& history,
                     CachedProject* out);
   // Drops least recently used states down to 90% of the cap, once it is exceeded; never
@@ -78,7 +97,7 @@ class ProjectRulesGuard final : public storage::AppendGuard {
   const uint64_t snapshot_every_;
   const size_t max_cached_projects_;
   uint64_t use_clock_ = 0;
-  uint64_t loaded_events_ = 0;
+  std::atomic<uint64_t> loaded_events_{0};
   absl::flat_hash_map<std::string, std::unique_ptr<CachedProject>> states_;
   // Version of each cached project when last snapshotted (or loaded).
   absl::flat_hash_map<std::string, uint64_t> snapshot_versions_;

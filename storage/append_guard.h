@@ -16,11 +16,20 @@
 //                             after it are void (the writer fails them all).
 // Each sealed group gets exactly one Commit(), or is covered by one Abort().
 //
-// Thread-safety: called only on the log's writer thread. Ownership: the log borrows the
-// guard (EventLogOptions::append_guard), which must outlive it.
+// A project whose state a guard must first read (after a restart, say) can be read off
+// the writer: when the log loads a large cold project on its loader thread, it asks the
+// guard to Preload it there too, and hands the result to Adopt on the writer before the
+// project's first append is admitted. Meanwhile the log holds that project's appends back,
+// so nothing of it is in flight and its durable history is all there is.
+//
+// Thread-safety: Preload is called on the log's loader thread, concurrently with the
+// other methods (for other projects); everything else only on the log's writer thread.
+// Ownership: the log borrows the guard (EventLogOptions::append_guard), which must
+// outlive it.
 #ifndef ACCORD_STORAGE_APPEND_GUARD_H_
 #define ACCORD_STORAGE_APPEND_GUARD_H_
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -61,6 +70,12 @@ struct SealedGroup {
   std::vector<Snapshot> snapshots;
 };
 
+// What a guard read of a project off the writer (AppendGuard::Preload); opaque to the log.
+class PreloadedProject {
+ public:
+  virtual ~PreloadedProject() = default;
+};
+
 class AppendGuard {
  public:
   virtual ~AppendGuard() = default;
@@ -77,6 +92,19 @@ class AppendGuard {
   virtual void Commit() = 0;
   // The oldest sealed group failed; forget it and everything admitted after it.
   virtual void Abort() = 0;
+
+  // Optional. Reads on the loader thread what Admit would first have to read of a cold
+  // project; `history` holds the project's durable events only (all it has while its
+  // appends are held back). Null (the default, or on an error) leaves that to Admit,
+  // which then reports any error.
+  virtual std::unique_ptr<PreloadedProject> Preload(const std::string& /*project_id*/,
+                                                    StreamHistory& /*history*/) {
+    return nullptr;
+  }
+  // Optional. On the writer, before the project's held appends are admitted: takes what
+  // Preload returned for it (never null), unless the guard holds the project already.
+  virtual void Adopt(const std::string& /*project_id*/,
+                     std::unique_ptr<PreloadedProject> /*preloaded*/) {}
 };
 
 }  // namespace accord::storage

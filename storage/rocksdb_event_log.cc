@@ -134,6 +134,7 @@ struct RocksEventLog::StreamState {
 struct RocksEventLog::LoadedStream {
   std::string project_id;
   absl::StatusOr<std::unique_ptr<StreamState>> state;
+  std::unique_ptr<PreloadedProject> preloaded;  // The guard's, if it read the project too.
 };
 
 // The encoded records of one group, kept by the writer until the group is durable so that
@@ -217,6 +218,69 @@ class RocksEventLog::History final : public StreamHistory {
  private:
   RocksEventLog* const log_;
   const GroupOverlay* const current_;
+};
+
+// What the loader lets the guard read of the cold project it loads (AppendGuard::Preload):
+// the database alone, since nothing of that project is in flight while its appends are
+// parked, and the event ids the loader has just read. Called with db_mu_ held shared.
+class RocksEventLog::DurableHistory final : public StreamHistory {
+ public:
+  DurableHistory(RocksEventLog* log, const std::string& project_id, const StreamState& state)
+      : log_(log), project_id_(project_id), state_(state) {}
+
+  absl::Status ReadStream(const std::string& project_id, uint64_t from_version,
+                          std::vector<EventRecord>* out) ABSL_NO_THREAD_SAFETY_ANALYSIS override {
+    out->clear();
+    if (absl::Status s = CheckProject(project_id); !s.ok()) return s;
+    ReadLimits limits;
+    limits.max_count = std::numeric_limits<size_t>::max();
+    limits.max_bytes = std::numeric_limits<size_t>::max();
+    absl::Status s = log_->ReadStreamLocked(project_id, std::max<uint64_t>(from_version, 1),
+                                            ReadDirection::kForwards, limits, out);
+    return absl::IsNotFound(s) ? absl::OkStatus() : s;
+  }
+
+  absl::StatusOr<std::optional<Snapshot>> FloorSnapshot(const std::string& project_id,
+                                                        uint64_t max_version)
+      ABSL_NO_THREAD_SAFETY_ANALYSIS override {
+    if (absl::Status s = CheckProject(project_id); !s.ok()) return s;
+    return log_->FloorSnapshotLocked(project_id, max_version);
+  }
+
+  absl::StatusOr<std::optional<EventRecord>> FindEvent(const std::string& project_id,
+                                                       const EventId& event_id)
+      ABSL_NO_THREAD_SAFETY_ANALYSIS override {
+    if (absl::Status s = CheckProject(project_id); !s.ok()) return s;
+    auto it = state_.version_by_id.find(event_id);
+    if (it == state_.version_by_id.end()) return std::optional<EventRecord>();
+    ReadLimits limits;
+    limits.max_count = 1;
+    limits.max_bytes = std::numeric_limits<size_t>::max();
+    std::vector<EventRecord> out;
+    if (absl::Status s = log_->ReadStreamLocked(project_id, it->second, ReadDirection::kForwards,
+                                                limits, &out);
+        !s.ok()) {
+      return s;
+    }
+    if (out.empty() || out[0].version != it->second) {
+      return absl::DataLossError(absl::StrCat("project ", project_id, ": event at version ",
+                                              it->second, " is missing"));
+    }
+    return std::optional<EventRecord>(std::move(out[0]));
+  }
+
+ private:
+  // The guard reads only the project it is asked about; another one may have events in
+  // flight that the database does not hold yet.
+  absl::Status CheckProject(const std::string& project_id) const {
+    if (project_id == project_id_) return absl::OkStatus();
+    return absl::InternalError(absl::StrCat("the loader of project ", project_id_,
+                                            " was asked about project ", project_id));
+  }
+
+  RocksEventLog* const log_;
+  const std::string& project_id_;
+  const StreamState& state_;
 };
 
 RocksEventLog::RocksEventLog(const EventLogOptions& options,
@@ -483,6 +547,9 @@ std::vector<std::unique_ptr<RocksEventLog::PendingAppend>> RocksEventLog::TakeLo
     // appends read the state inline and get the error from there.
     if (l.state.ok() && !streams_.contains(l.project_id)) {
       InstallStream(l.project_id, *std::move(l.state));
+      if (l.preloaded != nullptr) {
+        options_.append_guard->Adopt(l.project_id, std::move(l.preloaded));
+      }
     }
     auto it = parked_.find(l.project_id);
     if (it == parked_.end()) continue;
@@ -548,13 +615,19 @@ void RocksEventLog::LoaderLoop() {
       hook = cold_load_hook_;
     }
     if (hook) hook(project_id);
-    absl::StatusOr<std::unique_ptr<StreamState>> state;
+    LoadedStream loaded;
     {
       absl::ReaderMutexLock db_lock(&db_mu_);
-      state = db_ ? ReadStreamState(project_id) : absl::UnavailableError("event log is closed");
+      loaded.state =
+          db_ ? ReadStreamState(project_id) : absl::UnavailableError("event log is closed");
+      if (loaded.state.ok() && *loaded.state != nullptr && options_.append_guard != nullptr) {
+        DurableHistory history(this, project_id, **loaded.state);
+        loaded.preloaded = options_.append_guard->Preload(project_id, history);
+      }
     }
+    loaded.project_id = std::move(project_id);
     absl::MutexLock lock(&queue_mu_);
-    loaded_.push_back({std::move(project_id), std::move(state)});
+    loaded_.push_back(std::move(loaded));
   }
 }
 

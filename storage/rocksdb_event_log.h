@@ -29,7 +29,9 @@
 // to a fourth thread, the loader, so that one large cold project does not hold up every
 // other project's appends. Its appends are parked until its state arrives, then go first,
 // in the order they came. A load that fails is retried inline by the writer, which reports
-// the error to the appends.
+// the error to the appends. The loader also lets the append guard read such a project
+// (AppendGuard::Preload: the rules' state, from its latest snapshot and the events after
+// it), so that is off the writer too.
 //
 // Thread-safety: as EventLog. Ownership: owns the RocksDB instance.
 #ifndef ACCORD_STORAGE_ROCKSDB_EVENT_LOG_H_
@@ -109,6 +111,7 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
 
  private:
   class History;
+  class DurableHistory;
   class Page;
   struct PendingAppend;
   struct StreamState;

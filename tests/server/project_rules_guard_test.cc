@@ -1,10 +1,17 @@
-// ProjectRulesGuard inside a real log: its memory stays bounded, and a project whose state
-// was evicted is rebuilt from the log with its rules intact.
+// ProjectRulesGuard inside a real log: its memory stays bounded, a project whose state
+// was evicted is rebuilt from the log with its rules intact, corrections rebuild from a
+// snapshot, and a large cold project's state is read on the log's loader thread.
 #include "server/project_rules_guard.h"
 
 #include <gtest/gtest.h>
+#include <pthread.h>
+
+#include <array>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "google/protobuf/text_format.h"
 #include "server/event_translation.h"
 #include "tests/server/test_server.h"
@@ -104,6 +111,124 @@ TEST_F(ProjectRulesGuardCorrectionTest, RetractingAnOldEventReplaysFromTheSnapsh
   const uint64_t loaded = EventsLoadedForNextAppend();
   EXPECT_GE(loaded, 251u);
   EXPECT_LE(loaded, 252u);
+}
+
+// The rules guard as the log sees it, except that its Preload of "big" waits until the
+// test releases it, and notes which thread it ran on and how many events it loaded.
+class HeldPreloadGuard final : public storage::AppendGuard {
+ public:
+  explicit HeldPreloadGuard(server::ProjectRulesGuard* rules) : rules_(rules) {}
+
+  absl::Status Admit(const storage::AppendBatch& batch,
+                     const std::vector<storage::EventRecord>& recorded,
+                     storage::StreamHistory& history) override {
+    return rules_->Admit(batch, recorded, history);
+  }
+  storage::SealedGroup Seal() override { return rules_->Seal(); }
+  void Commit() override { rules_->Commit(); }
+  void Abort() override { rules_->Abort(); }
+  std::unique_ptr<storage::PreloadedProject> Preload(const std::string& project_id,
+                                                     storage::StreamHistory& history) override {
+    if (project_id != "big") return rules_->Preload(project_id, history);
+    std::array<char, 16> name{};
+    pthread_getname_np(pthread_self(), name.data(), name.size());
+    preload_thread = name.data();
+    preloading.Notify();
+    release.WaitForNotification();
+    const uint64_t before = rules_->loaded_events();
+    auto preloaded = rules_->Preload(project_id, history);
+    preload_loaded = rules_->loaded_events() - before;
+    return preloaded;
+  }
+  void Adopt(const std::string& project_id,
+             std::unique_ptr<storage::PreloadedProject> preloaded) override {
+    rules_->Adopt(project_id, std::move(preloaded));
+  }
+
+  // Written by Preload before `preloading` / after `release`; read by the test after those.
+  std::string preload_thread;
+  uint64_t preload_loaded = 0;
+  absl::Notification preloading;
+  absl::Notification release;
+
+ private:
+  server::ProjectRulesGuard* const rules_;
+};
+
+// After a restart, "big" (more appends than the log reads inline) is cold: the log reads
+// its ids on the loader thread, and the rules' state with them.
+class ProjectRulesGuardColdLoadTest : public ProjectRulesGuardTest {
+ protected:
+  void SetUp() override {
+    OpenLog(&first_rules_);
+    ASSERT_TRUE(Append("big", "pm", R"(project_created { name: "n" client_org: "c" })").ok());
+    ASSERT_TRUE(Append("big", "pm", R"(member_added { principal: "ann" role: MEMBER_ROLE_CLIENT_SPONSOR })").ok());
+    ASSERT_TRUE(Append("big", "pm", R"(approval_requested { approval_id: "A1" subject: APPROVAL_SUBJECT_BUDGET approvers: "ann" rule: APPROVAL_RULE_ALL })").ok());
+    ASSERT_TRUE(Append("big", "ann", R"(approval_decided { approval_id: "A1" approver: "ann" decision: DECISION_APPROVE })").ok());
+    for (int i = 0; i < 300; ++i) {
+      ASSERT_TRUE(Append("big", "pm", R"(status_updated { health: HEALTH_GREEN })").ok());
+    }
+    ASSERT_TRUE(Append("small", "pm", R"(project_created { name: "s" client_org: "c" })").ok());
+    ASSERT_TRUE(log_->Close().ok());
+    OpenLog(&held_);  // A fresh guard: nothing in memory.
+  }
+  void TearDown() override {
+    if (!held_.release.HasBeenNotified()) held_.release.Notify();
+  }
+
+  server::ProjectRulesGuard first_rules_{/*snapshot_every=*/100};
+  server::ProjectRulesGuard rules_{/*snapshot_every=*/100};
+  HeldPreloadGuard held_{&rules_};
+};
+
+TEST_F(ProjectRulesGuardColdLoadTest, ABigColdProjectsRulesAreReadOnTheLoaderWhileOthersAppend) {
+  struct Outcome {
+    accord::v1::AppendRequest request;  // The batch points into it until answered.
+    absl::Notification done;
+    absl::StatusOr<storage::AppendResult> result = absl::UnknownError("not answered");
+  };
+  auto append_async = [this](const std::string& project, const std::string& actor,
+                             const std::string& payload, Outcome* outcome) {
+    accord::v1::AppendRequest& request = outcome->request;
+    request.set_project_id(project);
+    auto* e = request.add_events();
+    e->set_event_id(client::NewEventId());
+    ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(payload, e->mutable_payload()));
+    auto batch = server::TranslateAppend(request, {actor, ""});
+    ASSERT_TRUE(batch.ok()) << batch.status();
+    log_->AppendAsync(*std::move(batch), [outcome](absl::StatusOr<storage::AppendResult> r) {
+      outcome->result = std::move(r);
+      outcome->done.Notify();
+    });
+  };
+  // ann decides A1 again: only a state that knows the first decision refuses it.
+  Outcome big;
+  append_async("big", "ann",
+               R"(approval_decided { approval_id: "A1" approver: "ann" decision: DECISION_APPROVE })",
+               &big);
+  ASSERT_TRUE(held_.preloading.WaitForNotificationWithTimeout(absl::Seconds(10)))
+      << "the big project's rules were not read by Preload";
+  EXPECT_EQ(held_.preload_thread, "log-loader");
+
+  // While the rules' read of "big" is held, another project's append commits.
+  Outcome small;
+  append_async("small", "pm", R"(status_updated { health: HEALTH_AMBER })", &small);
+  ASSERT_TRUE(small.done.WaitForNotificationWithTimeout(absl::Seconds(10)))
+      << "an append to another project waited for the big project's load";
+  EXPECT_TRUE(small.result.ok()) << small.result.status();
+  EXPECT_FALSE(big.done.HasBeenNotified());
+  const uint64_t loaded_before_release = rules_.loaded_events();
+
+  held_.release.Notify();
+  ASSERT_TRUE(big.done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_TRUE(absl::IsFailedPrecondition(big.result.status())) << big.result.status();
+  EXPECT_NE(big.result.status().message().find("approval.decide_once"), std::string::npos)
+      << big.result.status();
+  // From the snapshot at version 300: events 301..304. Admit used that state, without
+  // reading the project again on the writer.
+  EXPECT_GT(held_.preload_loaded, 0u);
+  EXPECT_LE(held_.preload_loaded, 4u);
+  EXPECT_EQ(rules_.loaded_events(), loaded_before_release + held_.preload_loaded);
 }
 
 }  // namespace
