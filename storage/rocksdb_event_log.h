@@ -25,8 +25,8 @@
 // memory by the writer and loaded from the "streams" column family on first use after
 // open, so a check costs O(events in the request), not O(stream length). That first load
 // scans the project's index (≈0.4 µs per append ever made to it): the writer reads a
-// small or new project itself, and hands a longer one (over kInlineLoadMaxChunks appends)
-// to a fourth thread, the loader, so that one large cold project does not hold up every
+// small or new project itself, and hands a longer one (over kInlineLoadMaxChunks appends,
+// or more events than it reads inline) to a fourth thread, the loader, so that one large cold project does not hold up every
 // other project's appends. Its appends are parked until its state arrives, then go first,
 // in the order they came. A load that fails is retried inline by the writer, which reports
 // the error to the appends. The loader also lets the append guard read such a project
@@ -131,6 +131,9 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
   // by the writer itself (≈0.1 ms at most); a larger one by the loader, off its path.
   static constexpr size_t kInlineLoadMaxChunks = 256;
   static constexpr size_t kInlineLoadMaxIds = 2048;
+  // With an append guard, which reads the project too (up to its latest snapshot's worth
+  // of events, at ≈1–2 µs each), the writer keeps only projects of this many events.
+  static constexpr size_t kInlineGuardedLoadMaxIds = 128;
 
   RocksEventLog(const EventLogOptions& options, std::shared_ptr<rocksdb::FileSystem> fs);
   absl::Status OpenDb();

@@ -129,6 +129,10 @@ class HeldPreloadGuard final : public storage::AppendGuard {
   void Abort() override { rules_->Abort(); }
   std::unique_ptr<storage::PreloadedProject> Preload(const std::string& project_id,
                                                      storage::StreamHistory& history) override {
+    {
+      absl::MutexLock lock(&mu_);
+      preloaded_.push_back(project_id);
+    }
     if (project_id != "big") return rules_->Preload(project_id, history);
     std::array<char, 16> name{};
     pthread_getname_np(pthread_self(), name.data(), name.size());
@@ -145,6 +149,11 @@ class HeldPreloadGuard final : public storage::AppendGuard {
     rules_->Adopt(project_id, std::move(preloaded));
   }
 
+  std::vector<std::string> preloaded() {
+    absl::MutexLock lock(&mu_);
+    return preloaded_;
+  }
+
   // Written by Preload before `preloading` / after `release`; read by the test after those.
   std::string preload_thread;
   uint64_t preload_loaded = 0;
@@ -153,6 +162,8 @@ class HeldPreloadGuard final : public storage::AppendGuard {
 
  private:
   server::ProjectRulesGuard* const rules_;
+  absl::Mutex mu_;
+  std::vector<std::string> preloaded_ ABSL_GUARDED_BY(mu_);  // Projects, in call order.
 };
 
 // After a restart, "big" (more appends than the log reads inline) is cold: the log reads
@@ -169,6 +180,20 @@ class ProjectRulesGuardColdLoadTest : public ProjectRulesGuardTest {
       ASSERT_TRUE(Append("big", "pm", R"(status_updated { health: HEALTH_GREEN })").ok());
     }
     ASSERT_TRUE(Append("small", "pm", R"(project_created { name: "s" client_org: "c" })").ok());
+    // "wide": few appends (its index is short) but many events for the rules to read.
+    ASSERT_TRUE(Append("wide", "pm", R"(project_created { name: "w" client_org: "c" })").ok());
+    for (int i = 0; i < 2; ++i) {
+      accord::v1::AppendRequest request;
+      request.set_project_id("wide");
+      for (int e = 0; e < 100; ++e) {
+        auto* event = request.add_events();
+        event->set_event_id(client::NewEventId());
+        event->mutable_payload()->mutable_status_updated()->set_health(accord::v1::HEALTH_GREEN);
+      }
+      auto batch = server::TranslateAppend(request, {"pm", ""});
+      ASSERT_TRUE(batch.ok()) << batch.status();
+      ASSERT_TRUE(log_->Append(*std::move(batch)).ok());
+    }
     ASSERT_TRUE(log_->Close().ok());
     OpenLog(&held_);  // A fresh guard: nothing in memory.
   }
@@ -229,6 +254,15 @@ TEST_F(ProjectRulesGuardColdLoadTest, ABigColdProjectsRulesAreReadOnTheLoaderWhi
   EXPECT_GT(held_.preload_loaded, 0u);
   EXPECT_LE(held_.preload_loaded, 4u);
   EXPECT_EQ(rules_.loaded_events(), loaded_before_release + held_.preload_loaded);
+}
+
+TEST_F(ProjectRulesGuardColdLoadTest, AColdProjectOfManyEventsInFewAppendsIsPreloadedToo) {
+  held_.release.Notify();  // Not about "big".
+  ASSERT_TRUE(Append("small", "pm", R"(status_updated { health: HEALTH_AMBER })").ok());
+  ASSERT_TRUE(Append("wide", "pm", R"(status_updated { health: HEALTH_AMBER })").ok());
+  // "small" (one event) is read by the writer itself; "wide" (201 events in three
+  // appends) on the loader, rules included.
+  EXPECT_EQ(held_.preloaded(), std::vector<std::string>{"wide"});
 }
 
 }  // namespace

@@ -134,7 +134,9 @@ TEST_F(ColdProjectLoadTest, AppendsWaitingForTheirProjectsLoadKeepTheirOrder) {
     AppendBatch batch = RandomBatch(gen_, "big", 1, 32);
     batch.expected = ExpectedVersion::Exact(kBigAppends + i);
     AppendAsync(std::move(batch), outcomes.back().get());
-    if (i == 0) ASSERT_TRUE(big_loading_.WaitForNotificationWithTimeout(absl::Seconds(30)));
+    if (i == 0) {
+      ASSERT_TRUE(big_loading_.WaitForNotificationWithTimeout(absl::Seconds(30)));
+    }
   }
   release_big_.Notify();
   for (int i = 0; i < kAppends; ++i) {
