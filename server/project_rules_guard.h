@@ -13,10 +13,10 @@
 // passed a multiple of `snapshot_every` versions to the group's batch; readers of past
 // states start from them (project_reader.h).
 //
-// A large cold project (after a restart, say) is read on the log's loader thread instead
-// (Preload, then Adopt on the writer), so that reading it does not hold up other projects'
-// appends; smaller ones, and a state dropped while the log keeps the project's ids, are
-// read by Admit on the writer.
+// A large project (cold after a restart, or evicted here) is read on the log's loader
+// thread instead (Preload, then Adopt on the writer), so that reading it does not hold up
+// other projects' appends; small ones, and one whose state was dropped while it has
+// appends in flight (a correction's), are read by Admit on the writer.
 //
 // Thread-safety: as AppendGuard: Preload on the log's loader thread (it reads only its
 // arguments and loaded_events_, which is atomic), everything else on the writer thread.
@@ -51,6 +51,9 @@ class ProjectRulesGuard final : public storage::AppendGuard {
   storage::SealedGroup Seal() override;
   void Commit() override;
   void Abort() override;
+  bool HasProject(const std::string& project_id) const override {
+    return states_.contains(project_id);
+  }
   std::unique_ptr<storage::PreloadedProject> Preload(const std::string& project_id,
                                                      storage::StreamHistory& history) override;
   void Adopt(const std::string& project_id,

@@ -17,10 +17,11 @@
 // Each sealed group gets exactly one Commit(), or is covered by one Abort().
 //
 // A project whose state a guard must first read (after a restart, say) can be read off
-// the writer: when the log loads a large cold project on its loader thread, it asks the
-// guard to Preload it there too, and hands the result to Adopt on the writer before the
-// project's first append is admitted. Meanwhile the log holds that project's appends back,
-// so nothing of it is in flight and its durable history is all there is.
+// the writer: when the log loads a large cold project on its loader thread (or one the
+// guard does not hold, HasProject, with nothing in flight), it asks the guard to Preload
+// it there too, and hands the result to Adopt on the writer before the project's next
+// append is admitted. Meanwhile the log holds that project's appends back, so nothing of
+// it is in flight and its durable history is all there is.
 //
 // Thread-safety: Preload is called on the log's loader thread, concurrently with the
 // other methods (for other projects); everything else only on the log's writer thread.
@@ -93,6 +94,9 @@ class AppendGuard {
   // The oldest sealed group failed; forget it and everything admitted after it.
   virtual void Abort() = 0;
 
+  // Optional. False when Admit would first have to read the project (its state is not in
+  // memory), so that the log may have the loader Preload it. Writer thread.
+  virtual bool HasProject(const std::string& /*project_id*/) const { return true; }
   // Optional. Reads on the loader thread what Admit would first have to read of a cold
   // project; `history` holds the project's durable events only (all it has while its
   // appends are held back). Null (the default, or on an error) leaves that to Admit,

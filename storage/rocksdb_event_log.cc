@@ -547,9 +547,10 @@ std::vector<std::unique_ptr<RocksEventLog::PendingAppend>> RocksEventLog::TakeLo
     // appends read the state inline and get the error from there.
     if (l.state.ok() && !streams_.contains(l.project_id)) {
       InstallStream(l.project_id, *std::move(l.state));
-      if (l.preloaded != nullptr) {
-        options_.append_guard->Adopt(l.project_id, std::move(l.preloaded));
-      }
+    }
+    // Nothing was appended to the project since the load began: the guard's read is current.
+    if (l.preloaded != nullptr) {
+      options_.append_guard->Adopt(l.project_id, std::move(l.preloaded));
     }
     auto it = parked_.find(l.project_id);
     if (it == parked_.end()) continue;
@@ -593,6 +594,17 @@ void RocksEventLog::ParkColdAppends(std::vector<std::unique_ptr<PendingAppend>>&
         // An error is read again, and reported, when the append is prepared.
         if (state.ok()) InstallStream(project_id, *std::move(state));
         pending->load_tried = true;
+      } else if (AppendGuard* guard = options_.append_guard;
+                 guard != nullptr && !guard->HasProject(project_id)) {
+        // The guard dropped its state (evicted it, say): a large project is read again on
+        // the loader, if nothing of it is in flight (the database is then all of it).
+        const StreamState& stream = *streams_.find(project_id)->second;
+        if (stream.version == stream.durable_version &&
+            stream.version > kInlineGuardedLoadMaxIds) {
+          parked_[project_id].push_back(std::move(pending));
+          to_load.push_back(project_id);
+          continue;
+        }
       }
     }
     now.push_back(std::move(pending));

@@ -147,8 +147,9 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
   // order, each marked load_tried.
   std::vector<std::unique_ptr<PendingAppend>> TakeLoaded(std::vector<LoadedStream> loaded)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
-  // Writer: moves the appends of `group` whose project is cold (not in memory) or still
-  // loading into parked_, adding the cold projects to `to_load`.
+  // Writer: moves the appends of `group` whose project is cold (not in memory), large and
+  // not held by the append guard, or still loading into parked_, adding the projects to
+  // read to `to_load`.
   void ParkColdAppends(std::vector<std::unique_ptr<PendingAppend>>& group,
                        std::vector<std::string>& to_load)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);

@@ -127,6 +127,9 @@ class HeldPreloadGuard final : public storage::AppendGuard {
   storage::SealedGroup Seal() override { return rules_->Seal(); }
   void Commit() override { rules_->Commit(); }
   void Abort() override { rules_->Abort(); }
+  bool HasProject(const std::string& project_id) const override {
+    return rules_->HasProject(project_id);
+  }
   std::unique_ptr<storage::PreloadedProject> Preload(const std::string& project_id,
                                                      storage::StreamHistory& history) override {
     {
@@ -137,7 +140,7 @@ class HeldPreloadGuard final : public storage::AppendGuard {
     std::array<char, 16> name{};
     pthread_getname_np(pthread_self(), name.data(), name.size());
     preload_thread = name.data();
-    preloading.Notify();
+    if (!preloading.HasBeenNotified()) preloading.Notify();
     release.WaitForNotification();
     const uint64_t before = rules_->loaded_events();
     auto preloaded = rules_->Preload(project_id, history);
@@ -202,7 +205,7 @@ class ProjectRulesGuardColdLoadTest : public ProjectRulesGuardTest {
   }
 
   server::ProjectRulesGuard first_rules_{/*snapshot_every=*/100};
-  server::ProjectRulesGuard rules_{/*snapshot_every=*/100};
+  server::ProjectRulesGuard rules_{/*snapshot_every=*/100, /*max_cached_projects=*/3};
   HeldPreloadGuard held_{&rules_};
 };
 
@@ -263,6 +266,20 @@ TEST_F(ProjectRulesGuardColdLoadTest, AColdProjectOfManyEventsInFewAppendsIsPrel
   // "small" (one event) is read by the writer itself; "wide" (201 events in three
   // appends) on the loader, rules included.
   EXPECT_EQ(held_.preloaded(), std::vector<std::string>{"wide"});
+}
+
+TEST_F(ProjectRulesGuardColdLoadTest, AStateTheRulesEvictedIsReadAgainOnTheLoader) {
+  held_.release.Notify();  // Not about holding "big".
+  ASSERT_TRUE(Append("big", "pm", R"(status_updated { health: HEALTH_AMBER })").ok());
+  // Four more projects push "big" out of the rules' memory (at most 3 states); the log
+  // keeps its event ids.
+  for (int p = 0; p < 4; ++p) {
+    ASSERT_TRUE(Append(absl::StrCat("p", p), "pm", R"(project_created { name: "n" client_org: "c" })").ok());
+  }
+  absl::Status again = Append("big", "ann", R"(approval_decided { approval_id: "A1" approver: "ann" decision: DECISION_APPROVE })");
+  EXPECT_TRUE(absl::IsFailedPrecondition(again)) << again;
+  EXPECT_NE(again.message().find("approval.decide_once"), std::string::npos) << again;
+  EXPECT_EQ(held_.preloaded(), (std::vector<std::string>{"big", "big"}));
 }
 
 }  // namespace
