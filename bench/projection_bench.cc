@@ -64,8 +64,9 @@ ABSL_FLAG(int, asof_reads, 1000,
           "state-as-of reads to time (1000: the p99 is the 10th slowest, not the 2nd)");
 ABSL_FLAG(uint64_t, snapshot_every, 1000, "snapshot interval of the rules guard");
 ABSL_FLAG(std::string, dir, "/tmp", "parent of the temporary data directory");
-ABSL_FLAG(int, cold_events, 10999,
-          "events in the cold project of part 3 (999 after its last snapshot by default)");
+ABSL_FLAG(int, cold_events, 10900,
+          "events in the cold project of part 3 (by default 900 after its last snapshot, and "
+          "its next append takes none)");
 ABSL_FLAG(int, cold_rounds, 7, "reopens in part 3");
 ABSL_FLAG(int, repeat, 3, "runs of each rebuild-stage measurement; the median is reported");
 
