@@ -253,20 +253,9 @@ class RocksEventLog::DurableHistory final : public StreamHistory {
     if (absl::Status s = CheckProject(project_id); !s.ok()) return s;
     auto it = state_.version_by_id.find(event_id);
     if (it == state_.version_by_id.end()) return std::optional<EventRecord>();
-    ReadLimits limits;
-    limits.max_count = 1;
-    limits.max_bytes = std::numeric_limits<size_t>::max();
-    std::vector<EventRecord> out;
-    if (absl::Status s = log_->ReadStreamLocked(project_id, it->second, ReadDirection::kForwards,
-                                                limits, &out);
-        !s.ok()) {
-      return s;
-    }
-    if (out.empty() || out[0].version != it->second) {
-      return absl::DataLossError(absl::StrCat("project ", project_id, ": event at version ",
-                                              it->second, " is missing"));
-    }
-    return std::optional<EventRecord>(std::move(out[0]));
+    auto record = log_->ReadVersion(project_id, it->second);
+    if (!record.ok()) return record.status();
+    return std::optional<EventRecord>(*std::move(record));
   }
 
  private:
