@@ -60,6 +60,12 @@ struct EventLogOptions {
   // alive (700 MB after 8 s of 100-event appends), all of it replayed at the next start
   // after a crash. Past the cap, the families that hold the oldest WAL are flushed.
   size_t max_wal_bytes = size_t{256} << 20;
+  // Each new write-ahead log file starts as this many bytes of zeros written ahead of time
+  // in the background (prepared_wal_file_system.h): synced appends then overwrite blocks
+  // instead of growing the file, one device write less per sync. 0: WALs grow as written
+  // (the default here, so tests do not write a spare per database; accordd's
+  // --wal_prepare_mb sets 64 MiB).
+  size_t prepared_wal_bytes = 0;
   // Consulted for every append, atomically with the write (append_guard.h). Not owned;
   // must outlive the log. Null: no check beyond versions and idempotency.
   AppendGuard* append_guard = nullptr;

@@ -23,6 +23,7 @@
 #include "rocksdb/write_batch.h"
 #include "storage/event_hash.h"
 #include "storage/memtable_insert_hints.h"
+#include "storage/prepared_wal_file_system.h"
 #include "storage/storage_format.h"
 #include "storage/wal_tail_check.h"
 
@@ -305,8 +306,10 @@ absl::StatusOr<std::unique_ptr<EventLog>> OpenEventLog(const EventLogOptions& op
 
 absl::Status RocksEventLog::OpenDb() {
   // Before RocksDB's recovery, which would drop a record with a corrupt length at the end
-  // of a WAL as if it were a torn write (wal_tail_check.h).
-  if (absl::Status s = CheckWalTails(options_.data_dir); !s.ok()) return s;
+  // of a WAL as if it were a torn write, and call a torn write in a WAL ending in zeros
+  // corruption (wal_tail_check.h).
+  std::vector<std::string> wal_repairs;
+  if (absl::Status s = RepairWalTails(options_.data_dir, &wal_repairs); !s.ok()) return s;
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
@@ -323,8 +326,13 @@ absl::Status RocksEventLog::OpenDb() {
   db_options.max_log_file_size = 16 << 20;
   db_options.keep_log_file_num = 8;
   db_options.listeners.push_back(std::make_shared<ManualRecoveryOnly>());
-  if (file_system_) {
-    env_ = rocksdb::NewCompositeEnv(file_system_);
+  std::shared_ptr<rocksdb::FileSystem> fs = file_system_;
+  if (options_.prepared_wal_bytes > 0) {
+    fs = std::make_shared<PreparedWalFileSystem>(fs ? fs : rocksdb::FileSystem::Default(),
+                                                 options_.data_dir, options_.prepared_wal_bytes);
+  }
+  if (fs) {
+    env_ = rocksdb::NewCompositeEnv(fs);
     db_options.env = env_.get();
   }
 
@@ -380,6 +388,11 @@ absl::Status RocksEventLog::OpenDb() {
       rocksdb::DB::Open(db_options, options_.data_dir, families, &handles_, &raw);
   if (!s.ok()) return FromRocks(s, absl::StrCat("opening ", options_.data_dir));
   db_.reset(raw);
+  // RocksDB's LOG in the data directory tells an operator what recovery did.
+  for (const std::string& repair : wal_repairs) {
+    rocksdb::Log(rocksdb::InfoLogLevel::WARN_LEVEL, db_->GetDBOptions().info_log, "%s",
+                 repair.c_str());
+  }
   log_cf_ = handles_[1];
   streams_cf_ = handles_[2];
   snapshots_cf_ = handles_[3];

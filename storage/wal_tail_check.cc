@@ -1,5 +1,6 @@
 #include "storage/wal_tail_check.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <system_error>
@@ -15,7 +16,8 @@ namespace {
 
 constexpr uint64_t kBlockSize = 32768;
 constexpr uint64_t kHeaderSize = 7;
-constexpr uint8_t kMaxLegacyType = 4;  // FULL, FIRST, MIDDLE, LAST.
+constexpr uint64_t kSectorSize = 512;
+enum RecordType : uint8_t { kZero = 0, kFull = 1, kFirst = 2, kMiddle = 3, kLast = 4 };
 
 // RocksDB stores checksums masked (crc32c::Mask), since a CRC of data holding CRCs is weak.
 inline uint32_t Mask(uint32_t crc) { return ((crc >> 15) | (crc << 17)) + 0xa282ead8u; }
@@ -25,55 +27,172 @@ inline uint32_t LoadFixed32(const char* p) {
          uint32_t{static_cast<uint8_t>(p[2])} << 16 | uint32_t{static_cast<uint8_t>(p[3])} << 24;
 }
 
+struct Header {
+  uint32_t masked_crc;
+  uint64_t length;
+  uint8_t type;
+};
+
+Header ReadHeader(std::string_view contents, uint64_t offset) {
+  const char* h = contents.data() + offset;
+  return {LoadFixed32(h),
+          uint64_t{static_cast<uint8_t>(h[4])} | uint64_t{static_cast<uint8_t>(h[5])} << 8,
+          static_cast<uint8_t>(h[6])};
+}
+
+bool ChecksumMatches(const Header& header, std::string_view payload) {
+  const char type_byte = static_cast<char>(header.type);
+  return Mask(Crc32c(Crc32c(0, std::string_view(&type_byte, 1)), payload)) == header.masked_crc;
+}
+
 // True when some payload length below `stated`, within the bytes present, makes the
 // record's checksum match: the record is whole and its length field was changed.
-bool ShorterLengthMatches(uint32_t stored_masked_crc, uint8_t type, std::string_view present,
-                          uint64_t stated) {
-  const char type_byte = static_cast<char>(type);
+bool ShorterLengthMatches(const Header& header, std::string_view present) {
+  const char type_byte = static_cast<char>(header.type);
   uint32_t crc = Crc32c(0, std::string_view(&type_byte, 1));
-  for (uint64_t n = 0; n <= present.size() && n < stated; ++n) {
-    if (Mask(crc) == stored_masked_crc) return true;
+  for (uint64_t n = 0; n <= present.size() && n < header.length; ++n) {
+    if (Mask(crc) == header.masked_crc) return true;
     if (n < present.size()) crc = Crc32c(crc, present.substr(n, 1));
   }
   return false;
 }
 
-}  // namespace
-
-absl::Status CheckWalTail(std::string_view name, std::string_view contents,
-                          uint64_t contents_offset) {
-  if (contents.empty()) return absl::OkStatus();
-  const uint64_t size = contents.size();
-  uint64_t offset = (size - 1) / kBlockSize * kBlockSize;  // The last block.
-  const uint64_t block_end = offset + kBlockSize;
-  while (offset + kHeaderSize <= size && block_end - offset >= kHeaderSize) {
-    const char* header = contents.data() + offset;
-    const uint32_t stored = LoadFixed32(header);
-    const uint64_t length = uint64_t{static_cast<uint8_t>(header[4])} |
-                            uint64_t{static_cast<uint8_t>(header[5])} << 8;
-    const uint8_t type = static_cast<uint8_t>(header[6]);
-    if (type == 0 || type > kMaxLegacyType) return absl::OkStatus();  // Zeroes, or not ours.
-    const uint64_t payload = offset + kHeaderSize;
-    if (payload + length <= size) {
-      offset = payload + length;  // Its checksum is RocksDB's to verify.
-      continue;
-    }
-    // Runs past the end: a torn write, unless a shorter length matches the checksum.
-    const std::string_view present = contents.substr(payload);
-    if (ShorterLengthMatches(stored, type, present, length)) {
-      return absl::DataLossError(absl::StrCat(
-          "write-ahead log ", std::string(name), ": the record at byte ",
-          contents_offset + offset, " states ", length,
-          " bytes, past the end of the file, but a shorter length matches its checksum: its "
-          "length field is corrupt (not a torn write), and recovery would silently drop the "
-          "acknowledged writes after it"));
-    }
-    return absl::OkStatus();
-  }
-  return absl::OkStatus();
+bool AllZero(std::string_view bytes) {
+  return std::all_of(bytes.begin(), bytes.end(), [](char c) { return c == '\0'; });
 }
 
-absl::Status CheckWalTails(const std::string& wal_dir) {
+// Rule (b): a run of at least kMinUnwrittenRun zeros reaching the end of a sector (or `end`)
+// somewhere in [from, end).
+bool ShowsUnwrittenSector(std::string_view contents, uint64_t from, uint64_t end) {
+  end = std::min<uint64_t>(end, contents.size());
+  for (uint64_t s = from / kSectorSize * kSectorSize; s < end; s += kSectorSize) {
+    const uint64_t lo = std::max(s, from);
+    const uint64_t hi = std::min(s + kSectorSize, end);
+    if (hi > lo && hi - lo >= std::min(kMinUnwrittenRun, kSectorSize) &&
+        AllZero(contents.substr(lo, hi - lo))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Rule (a): the offset of a whole record (FULL, or FIRST, with a matching checksum) in a
+// block after the one holding `damage`, found by walking each later block's records from
+// its start while they are whole; nullopt when there is none.
+std::optional<uint64_t> WholeRecordAfter(std::string_view contents, uint64_t damage) {
+  const uint64_t size = contents.size();
+  for (uint64_t block = (damage / kBlockSize + 1) * kBlockSize; block < size;
+       block += kBlockSize) {
+    const uint64_t block_end = block + kBlockSize;
+    for (uint64_t off = block; off + kHeaderSize <= std::min(block_end, size);) {
+      const Header h = ReadHeader(contents, off);
+      const uint64_t payload = off + kHeaderSize;
+      if (h.type < kFull || h.type > kLast || payload + h.length > std::min(block_end, size) ||
+          !ChecksumMatches(h, contents.substr(payload, h.length))) {
+        break;
+      }
+      if (h.type == kFull || h.type == kFirst) return off;
+      off = payload + h.length;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string At(std::string_view name, uint64_t offset) {
+  return absl::StrCat("write-ahead log ", std::string(name), ": the record at byte ", offset);
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<uint64_t>> CheckWalTail(std::string_view name,
+                                                     std::string_view contents) {
+  const uint64_t size = contents.size();
+  uint64_t off = 0;
+  uint64_t whole_end = 0;       // End of the last whole logical record.
+  bool in_fragments = false;    // Inside a FIRST..LAST chain.
+  std::optional<uint64_t> damage;
+  std::string what;             // Why `damage` is damaged.
+  uint64_t claimed_end = 0;     // Where the damaged record says it ends (0: unknown).
+  while (off < size) {
+    const uint64_t block_end = (off / kBlockSize + 1) * kBlockSize;
+    if (block_end - off < kHeaderSize) {  // A block's zero trailer.
+      off = block_end;
+      continue;
+    }
+    if (off + kHeaderSize > size) break;  // A header cut by the end: RocksDB drops it.
+    const Header h = ReadHeader(contents, off);
+    if (h.type == kZero && h.length == 0) {
+      // Zeroed space to the end (its checksum bytes may be the first few of a write cut
+      // short, which RocksDB skips with the rest as zeroed space): the data ends here.
+      if (AllZero(contents.substr(off + kHeaderSize))) break;
+      damage = off;
+      what = "is zeroed space with data after it";
+      break;
+    }
+    if (h.type > kLast) return std::nullopt;  // Recyclable or newer records: RocksDB's.
+    const uint64_t payload = off + kHeaderSize;
+    if (payload + h.length > size) {
+      // Runs past the end of the file: a torn write, unless a shorter length matches.
+      if (ShorterLengthMatches(h, contents.substr(payload))) {
+        return absl::DataLossError(absl::StrCat(
+            At(name, off), " states ", h.length,
+            " bytes, past the end of the file, but a shorter length matches its checksum: its "
+            "length field is corrupt (not a torn write), and recovery would silently drop the "
+            "acknowledged writes after it"));
+      }
+      if (payload + h.length <= block_end) break;  // RocksDB drops it as torn.
+    }
+    if (h.type == kZero || payload + h.length > block_end) {
+      damage = off;
+      what = h.type == kZero ? "has type 0 (zeroed space) with a length"
+                             : "runs past the end of its 32 KiB block";
+      break;
+    }
+    if (!ChecksumMatches(h, contents.substr(payload, h.length))) {
+      if (ShorterLengthMatches(h, contents.substr(payload, h.length))) {
+        return absl::DataLossError(absl::StrCat(
+            At(name, off), " states ", h.length,
+            " bytes, but a shorter length matches its checksum: its length field is corrupt"));
+      }
+      damage = off;
+      what = "does not match its checksum";
+      claimed_end = payload + h.length;
+      break;
+    }
+    const bool starts = h.type == kFull || h.type == kFirst;
+    if (starts == in_fragments) {
+      damage = off;
+      what = starts ? "starts a record inside another" : "continues a record never started";
+      break;
+    }
+    in_fragments = h.type == kFirst || h.type == kMiddle;
+    off = payload + h.length;
+    if (!in_fragments) whole_end = off;
+  }
+
+  if (!damage) {
+    // A chain of fragments cut off by the end of the file is dropped by RocksDB as torn;
+    // one followed by zeros (its later fragments unwritten) RocksDB calls corruption.
+    if (in_fragments && off < size) return std::optional<uint64_t>(whole_end);
+    return std::nullopt;
+  }
+  uint64_t last_nonzero_end = size;
+  while (last_nonzero_end > 0 && contents[last_nonzero_end - 1] == '\0') --last_nonzero_end;
+  if (std::optional<uint64_t> whole = WholeRecordAfter(contents, *damage)) {
+    return absl::DataLossError(absl::StrCat(
+        At(name, *damage), " ", what, ", and a whole record follows at byte ", *whole,
+        ": acknowledged writes lie beyond the damage (corruption, not a torn write)"));
+  }
+  if (!ShowsUnwrittenSector(contents, whole_end, std::max(last_nonzero_end, claimed_end))) {
+    return absl::DataLossError(absl::StrCat(
+        At(name, *damage), " ", what,
+        ", and no sector of it is unwritten (zeros): it was written whole and then damaged "
+        "(corruption, not a torn write)"));
+  }
+  return std::optional<uint64_t>(whole_end);
+}
+
+absl::Status RepairWalTails(const std::string& wal_dir, std::vector<std::string>* repairs) {
   std::error_code ec;
   std::filesystem::directory_iterator it(wal_dir, ec);
   if (ec) return absl::OkStatus();  // No directory yet: nothing to check.
@@ -86,17 +205,24 @@ absl::Status CheckWalTails(const std::string& wal_dir) {
     if (!numeric || !entry.is_regular_file(ec)) continue;
     const uint64_t size = entry.file_size(ec);
     if (ec || size == 0) continue;
-    // Only the last block matters; read it (the offsets stay the file's, for the message).
-    const uint64_t from = (size - 1) / kBlockSize * kBlockSize;
+    std::string contents(size, '\0');
     std::ifstream in(entry.path(), std::ios::binary);
-    std::string tail(size - from, '\0');
-    in.seekg(static_cast<std::streamoff>(from));
-    if (!in.read(tail.data(), static_cast<std::streamsize>(tail.size()))) {
-      return absl::UnavailableError(absl::StrCat("checking write-ahead log ",
-                                                 entry.path().string(), ": cannot read its last ",
-                                                 tail.size(), " bytes"));
+    if (!in.read(contents.data(), static_cast<std::streamsize>(size))) {
+      return absl::UnavailableError(
+          absl::StrCat("checking write-ahead log ", entry.path().string(), ": cannot read it"));
     }
-    if (absl::Status s = CheckWalTail(file, tail, from); !s.ok()) return s;
+    absl::StatusOr<std::optional<uint64_t>> cut = CheckWalTail(file, contents);
+    if (!cut.ok()) return cut.status();
+    if (!cut->has_value()) continue;
+    std::filesystem::resize_file(entry.path(), **cut, ec);
+    if (ec) {
+      return absl::UnavailableError(absl::StrCat("cutting the torn write off ",
+                                                 entry.path().string(), ": ", ec.message()));
+    }
+    if (repairs != nullptr) {
+      repairs->push_back(absl::StrCat("write-ahead log ", file, ": cut a torn write (",
+                                      size - **cut, " bytes, zeros included) at byte ", **cut));
+    }
   }
   return absl::OkStatus();
 }

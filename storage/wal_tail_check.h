@@ -1,44 +1,66 @@
-// CheckWalTails: tells a corrupt record at the end of a RocksDB WAL from a torn write,
-// which RocksDB's kTolerateCorruptedTailRecords recovery cannot.
-//
-// Why: RocksDB's WAL reader checks a record's length before its checksum, and a length
-// that runs past the end of the file is taken for a writer that died mid-record: recovery
-// drops that record and everything after it without a word. A torn write looks like that,
-// but so does a bit flipped in the length field of a record that was synced and
-// acknowledged, and then the log would silently reopen shorter. The record's checksum
-// covers its type and payload, not its length, so the two are told apart here: if a
-// shorter length gives a payload whose checksum matches the header, the record was whole
-// and its length field is corrupt (a torn write never matches, but by a 2^-32 chance).
+// RepairWalTails: before RocksDB recovers, tells the end of a write-ahead log that a crash
+// left (a torn, unacknowledged write: drop it) from corruption of what was acknowledged
+// (DATA_LOSS), two cases RocksDB's kTolerateCorruptedTailRecords recovery confuses.
 //
 // The WAL format (RocksDB db/log_format.h, unchanged since LevelDB): 32 KiB blocks; each
 // physical record is a 7-byte header — masked CRC32C of type and payload (fixed32), payload
 // length (fixed16), type (1 FULL, 2 FIRST, 3 MIDDLE, 4 LAST; 0 for zeroed space) — and its
-// payload; a block's last < 7 bytes are zero padding. Only the last block of a file can
-// hold a record running past its end, so only that block is read. Files with recyclable
-// records (types 5-8, another header) are left to RocksDB.
+// payload; a block's last < 7 bytes are zero padding. A logical record (one synced write of
+// the event log: the log's syncer has at most one write in flight) is a FULL record or
+// FIRST, MIDDLE..., LAST. Files with other record types (recyclable, newer) are left to
+// RocksDB.
 //
-// Thread-safety: a pure function of the files; call before the database is opened.
+// Two ways RocksDB gets it wrong, and what is done instead:
+//  1. A length that runs past the end of the file is taken for a writer that died
+//     mid-record, and the record (with everything after it) is dropped without a word —
+//     but a bit flipped in the length field of an acknowledged record looks the same. The
+//     checksum covers type and payload, not the length: if a shorter length gives a
+//     payload matching the checksum, the record was whole and its length is corrupt:
+//     DATA_LOSS (a torn write matches by a 2^-32 chance).
+//  2. A WAL prepared with zeros (prepared_wal_file_system.h), or one whose size reached the
+//     disk before its data, ends in zeros after a crash. RocksDB skips zeroed blocks, but a
+//     write cut short by a power loss leaves zeros where its unwritten sectors are, which
+//     RocksDB reads as a checksum error or a record without its end: corruption, and the
+//     database would not open after an ordinary power cut. Here such damage counts as a
+//     torn write, and the file is cut back to the end of its last whole logical record,
+//     when (a) no whole record (FULL or FIRST with a matching checksum) begins anywhere after
+//     the damage — nothing written later was acknowledged — and (b) the damaged record
+//     shows an unwritten sector: at least kMinUnwrittenRun zero bytes running to the end of
+//     a 512-byte sector (or its end of data), inside what the record claims or before the
+//     file's last non-zero byte; or its later fragments are missing and zeros stand in
+//     their place. Damage without (a) or (b) — a flipped bit in the last acknowledged
+//     record has no zeroed sector — is DATA_LOSS naming the file and byte.
+//
+// Thread-safety: pure functions of the files; call before the database is opened.
 #ifndef ACCORD_STORAGE_WAL_TAIL_CHECK_H_
 #define ACCORD_STORAGE_WAL_TAIL_CHECK_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
-#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace accord::storage {
 
-// Checks the last block of every WAL file ("NNNNNN.log") directly in `wal_dir`: DATA_LOSS
-// naming the file and offset when a record there runs past the end of its file although
-// a shorter length matches its checksum; OK otherwise (also when `wal_dir` holds no WAL or
-// does not exist). Reads files from the local file system.
-absl::Status CheckWalTails(const std::string& wal_dir);
+// The shortest run of zeros taken as an unwritten (part of a) sector. Runs this long are
+// rare inside event records (ids, hashes, text, varints; big-endian numbers have a few
+// leading zero bytes); a record that happens to hold one ending on a sector boundary
+// would only weaken rule (b) for itself.
+inline constexpr uint64_t kMinUnwrittenRun = 32;
 
-// The same check of one WAL file's contents from byte `contents_offset` (a multiple of
-// the block size) to its end; `name` and the offset are for the message.
-absl::Status CheckWalTail(std::string_view name, std::string_view contents,
-                          uint64_t contents_offset = 0);
+// Checks one WAL file's whole contents. OK with nullopt: nothing to do; OK with an offset:
+// a torn write, cut the file to that size; DATA_LOSS naming `name` and the byte offset
+// when what was acknowledged is damaged.
+absl::StatusOr<std::optional<uint64_t>> CheckWalTail(std::string_view name,
+                                                     std::string_view contents);
+
+// Checks every WAL file ("NNNNNN.log") directly in `wal_dir` (OK when it holds none or does
+// not exist) and cuts torn writes off; each cut is described in `repairs` (file, offset,
+// bytes dropped). Reads and truncates files on the local file system.
+absl::Status RepairWalTails(const std::string& wal_dir, std::vector<std::string>* repairs);
 
 }  // namespace accord::storage
 

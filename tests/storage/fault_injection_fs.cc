@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <optional>
 #include <utility>
@@ -27,6 +28,9 @@ using rocksdb::Slice;
 struct TrackedFile {
   uint64_t written = 0;
   uint64_t durable = 0;
+  // Size of the file this one was reused from (ReuseWritableFile), 0 if none: its bytes
+  // past `durable` revert to zeros at a power cut instead of being cut off.
+  uint64_t reused_size = 0;
 };
 
 struct FaultInjectionFileSystem::State {
@@ -309,7 +313,20 @@ IOStatus FaultInjectionFileSystem::SimulatePowerLoss() {
     if (!std::filesystem::exists(path, ec)) continue;  // Deleted behind RocksDB's back.
     // Directly, not through a FileSystem: our own Truncate refuses when dead, and the POSIX
     // FileSystem of RocksDB 7.8 does not implement Truncate by name.
-    std::filesystem::resize_file(path, file->durable, ec);
+    if (file->reused_size > file->durable) {
+      // Unsynced overwrites of a reused file revert to its zeros; its size stays.
+      const uint64_t end = std::min(file->written, file->reused_size);
+      if (end > file->durable) {
+        std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
+        f.seekp(static_cast<std::streamoff>(file->durable));
+        const std::string zeros(end - file->durable, '\0');
+        f.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
+        if (!f) ec = std::make_error_code(std::errc::io_error);
+      }
+      if (!ec) std::filesystem::resize_file(path, file->reused_size, ec);
+    } else {
+      std::filesystem::resize_file(path, file->durable, ec);
+    }
     if (!ec) {
       file->written = file->durable;
     } else if (first_error.ok()) {
@@ -372,14 +389,25 @@ IOStatus FaultInjectionFileSystem::ReuseWritableFile(const std::string& fname,
   IOStatus s = state_->Other(
       [&] { return target()->ReuseWritableFile(fname, old_fname, options, &file, dbg); });
   if (!s.ok()) return s;
-  // A recycled file is rewritten from offset 0; only what is synced from now on counts, so
-  // a power loss drops the recycled bytes beyond it (RocksDB would ignore them anyway).
+  // A reused file is rewritten from offset 0; only what is synced from now on counts. The
+  // old file's size stays (its blocks were allocated and written): unsynced bytes read as
+  // zeros after a power cut, as they do in a WAL prepared with zeros (the event log's only
+  // reused files, prepared_wal_file_system.h).
+  uint64_t reused_size = 0;
   {
     absl::MutexLock lock(&state_->mu);
+    if (auto it = state_->files.find(old_fname); it != state_->files.end()) {
+      reused_size = it->second->durable;
+    }
     state_->files.erase(old_fname);
   }
-  *result = std::make_unique<TrackedWritableFile>(std::move(file), state_,
-                                                  state_->Track(fname, 0, 0));
+  if (reused_size == 0) reused_size = SizeOnDisk(*target(), fname);
+  std::shared_ptr<TrackedFile> tracked = state_->Track(fname, 0, 0);
+  {
+    absl::MutexLock lock(&state_->mu);
+    tracked->reused_size = reused_size;
+  }
+  *result = std::make_unique<TrackedWritableFile>(std::move(file), state_, std::move(tracked));
   return s;
 }
 

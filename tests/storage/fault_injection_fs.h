@@ -16,8 +16,10 @@
 //   files) stays durable under its new name; a delete forgets the file; a hard link copies
 //   its sizes. This is kinder than ext4 without a directory fsync, which is acceptable:
 //   the event log's durability promise rests on RocksDB's WAL sync, not on directories.
-//   SimulatePowerLoss(). Truncates every tracked file to its durable size. A file that was
-//   never synced becomes EMPTY (it is kept, not deleted: its directory entry counts as
+//   SimulatePowerLoss(). Truncates every tracked file to its durable size — except a file
+//   opened with ReuseWritableFile, which keeps the size of the file it reused and reads as
+//   zeros past its durable size (the reused file is taken to have been zeros, as the event
+//   log's prepared WALs are). A file that was never synced becomes EMPTY (it is kept, not deleted: its directory entry counts as
 //   durable, see Names, and RocksDB copes with an empty WAL or an unreferenced empty file).
 //   Call it when nothing writes any more: after the DB is closed, or after SetDead(true).
 //   The tracked sizes then equal the file sizes, so the call is idempotent.

@@ -4,6 +4,7 @@
 // must still be at its position and version with its payload, in intact hash chains.
 // The relaxed durability mode runs the same scenario and must lose acknowledged events:
 // proof that the scenario can detect loss at all.
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <thread>
@@ -53,11 +54,13 @@ struct PowerLossOutcome {
 
 // Runs the whole scenario once. Returns an error when the log after the restart is broken
 // in a way other than lost events (cannot open or read, gaps, broken hash chains).
-absl::StatusOr<PowerLossOutcome> RunPowerLossScenario(Durability durability, uint64_t seed) {
+absl::StatusOr<PowerLossOutcome> RunPowerLossScenario(Durability durability, uint64_t seed,
+                                                      uint64_t prepared_wal_bytes = 0) {
   TempDir dir;
   EventLogOptions options;
   options.data_dir = dir.Sub("log");
   options.durability = durability;
+  options.prepared_wal_bytes = prepared_wal_bytes;
   auto fs = std::make_shared<FaultInjectionFileSystem>();
   auto opened = RocksEventLog::Open(options, fs);
   if (!opened.ok()) return opened.status();
@@ -117,6 +120,15 @@ absl::StatusOr<PowerLossOutcome> RunPowerLossScenario(Durability durability, uin
     return absl::InternalError(absl::StrCat("SimulatePowerLoss: ", s.ToString()));
   }
 
+  if (prepared_wal_bytes > 0) {
+    const std::vector<std::string> wals = FilesWithSuffix(options.data_dir, ".log");
+    if (std::none_of(wals.begin(), wals.end(), [&](const std::string& wal) {
+          return FileSize(wal) == prepared_wal_bytes;
+        })) {
+      return absl::InternalError("no WAL was a prepared one: the scenario tests nothing new");
+    }
+  }
+
   // Restart on the plain file system.
   auto reopened = RocksEventLog::Open(options);
   if (!reopened.ok()) return reopened.status();
@@ -167,6 +179,35 @@ TEST(PowerLossTest, RelaxedModeLosesAcknowledgedEventsSoTheTestHasTeeth) {
   SCOPED_TRACE(absl::StrCat("seed ", seed));
   absl::StatusOr<PowerLossOutcome> outcome =
       RunPowerLossScenario(Durability::kNoSyncMayLoseAcked, seed);
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_GE(outcome->acknowledged, static_cast<size_t>(kMinAcksBeforeCut));
+  EXPECT_GT(outcome->lost, 0u) << "of " << outcome->acknowledged << " acknowledged";
+}
+
+// The same with WALs prepared with zeros (storage/prepared_wal_file_system.h): after the
+// cut the WAL keeps its size and reads as zeros past what was synced.
+constexpr uint64_t kPreparedWalBytes = uint64_t{4} << 20;
+
+TEST(PowerLossTest, SyncModeWithPreparedWalsKeepsEveryAcknowledgedEvent) {
+  constexpr int kRounds = 3;
+  absl::BitGen seeds;
+  for (int round = 0; round < kRounds; ++round) {
+    const uint64_t seed = absl::Uniform<uint64_t>(seeds);
+    SCOPED_TRACE(absl::StrCat("round ", round, " seed ", seed));
+    absl::StatusOr<PowerLossOutcome> outcome =
+        RunPowerLossScenario(Durability::kSync, seed, kPreparedWalBytes);
+    ASSERT_TRUE(outcome.ok()) << outcome.status();
+    EXPECT_GE(outcome->acknowledged, static_cast<size_t>(kMinAcksBeforeCut));
+    EXPECT_EQ(outcome->lost, 0u) << "of " << outcome->acknowledged << " acknowledged";
+  }
+}
+
+TEST(PowerLossTest, RelaxedModeWithPreparedWalsLosesAcknowledgedEvents) {
+  absl::BitGen seeds;
+  const uint64_t seed = absl::Uniform<uint64_t>(seeds);
+  SCOPED_TRACE(absl::StrCat("seed ", seed));
+  absl::StatusOr<PowerLossOutcome> outcome =
+      RunPowerLossScenario(Durability::kNoSyncMayLoseAcked, seed, kPreparedWalBytes);
   ASSERT_TRUE(outcome.ok()) << outcome.status();
   EXPECT_GE(outcome->acknowledged, static_cast<size_t>(kMinAcksBeforeCut));
   EXPECT_GT(outcome->lost, 0u) << "of " << outcome->acknowledged << " acknowledged";

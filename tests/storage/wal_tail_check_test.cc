@@ -1,5 +1,7 @@
 // CheckWalTail on hand-built WAL blocks (RocksDB's documented record format): a torn last
-// record passes, a record whose length field was changed to run past the end is DATA_LOSS.
+// record passes, a record whose length field was changed to run past the end is DATA_LOSS;
+// in a WAL ending in zeros, a write with unwritten sectors is cut off and damage without
+// them (or with whole records after it) is DATA_LOSS.
 // corruption_test.cc checks the same on a real RocksDB WAL.
 #include "storage/wal_tail_check.h"
 
@@ -10,6 +12,8 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
+#include <algorithm>
 
 #include "tests/test_util.h"
 
@@ -39,7 +43,9 @@ std::string ThreeRecords() {
 }
 
 TEST(WalTailCheckTest, WholeRecordsPass) {
-  EXPECT_TRUE(CheckWalTail("w.log", ThreeRecords()).ok());
+  const auto cut = CheckWalTail("w.log", ThreeRecords());
+  ASSERT_TRUE(cut.ok()) << cut.status();
+  EXPECT_FALSE(cut->has_value());
 }
 
 TEST(WalTailCheckTest, TornLastRecordPasses) {
@@ -53,29 +59,119 @@ TEST(WalTailCheckTest, LengthOfLastRecordRaisedPastTheEndIsDataLoss) {
   std::string log = ThreeRecords();
   const size_t last = log.size() - 207;
   log[last + 5] ^= 0x40;  // High length byte: 200 + 16384 bytes, past the end.
-  const absl::Status s = CheckWalTail("000012.log", log, 65536);
+  const absl::Status s = CheckWalTail("000012.log", log).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
   EXPECT_NE(s.message().find("000012.log"), std::string::npos) << s;
-  EXPECT_NE(s.message().find(std::to_string(65536 + last)), std::string::npos) << s;
+  EXPECT_NE(s.message().find(std::to_string(last)), std::string::npos) << s;
 }
 
 TEST(WalTailCheckTest, LengthOfAnEarlierRecordRaisedPastTheEndIsDataLoss) {
   std::string log = ThreeRecords();
   log[5] ^= 0x10;  // The first record now "runs" over the two after it and past the end.
-  EXPECT_EQ(CheckWalTail("w.log", log).code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(CheckWalTail("w.log", log).status().code(), absl::StatusCode::kDataLoss);
 }
 
 TEST(WalTailCheckTest, ZeroedSpaceAfterTheRecordsPasses) {
-  EXPECT_TRUE(CheckWalTail("w.log", ThreeRecords() + std::string(64, '\0')).ok());
+  const auto cut = CheckWalTail("w.log", ThreeRecords() + std::string(64, '\0'));
+  ASSERT_TRUE(cut.ok()) << cut.status();
+  EXPECT_FALSE(cut->has_value());
 }
 
-TEST(WalTailCheckTest, OnlyTheLastBlockIsLookedAt) {
-  std::string log(32768, '\xff');  // A first block that is not a valid record at all.
+TEST(WalTailCheckTest, UnknownRecordTypesAreLeftToRocksDb) {
+  std::string log(32768, '\xff');  // Type 255: not a record type this check knows.
   log += ThreeRecords();
-  EXPECT_TRUE(CheckWalTail("w.log", log).ok());
+  const auto cut = CheckWalTail("w.log", log);
+  ASSERT_TRUE(cut.ok()) << cut.status();
+  EXPECT_FALSE(cut->has_value());
 }
 
-TEST(WalTailCheckTest, DirectoryCheckFindsTheCorruptWalAndIgnoresOtherFiles) {
+// A WAL prepared with zeros (prepared_wal_file_system.h), as a crash leaves it: records,
+// then the zeros not yet overwritten.
+constexpr size_t kPrepared = 4 * 32768;
+std::string Prepared(const std::string& records) {
+  return records + std::string(kPrepared - records.size(), '\0');
+}
+
+TEST(WalTailCheckTest, PreparedWalEndingInZerosNeedsNoRepair) {
+  const auto cut = CheckWalTail("w.log", Prepared(ThreeRecords()));
+  ASSERT_TRUE(cut.ok()) << cut.status();
+  EXPECT_FALSE(cut->has_value());
+}
+
+TEST(WalTailCheckTest, TornWriteWithUnwrittenSectorsIsCutAtTheLastWholeRecord) {
+  const std::string whole = ThreeRecords();
+  // The next write, 2000 bytes, of which the sectors after its first two stayed zeros.
+  std::string torn = Record(kFull, std::string(2000, 'd'));
+  const size_t written_end = (whole.size() / 512 + 2) * 512;
+  std::fill(torn.begin() + static_cast<long>(written_end - whole.size()), torn.end(), '\0');
+  const auto cut = CheckWalTail("w.log", Prepared(whole + torn));
+  ASSERT_TRUE(cut.ok()) << cut.status();
+  ASSERT_TRUE(cut->has_value());
+  EXPECT_EQ(**cut, whole.size());
+}
+
+TEST(WalTailCheckTest, TornWriteWithOnlyTheStartOfItsHeaderWrittenReadsAsZeroedSpace) {
+  // Three bytes of the next write's checksum reached the disk, its length and type did not:
+  // RocksDB reads a zero type and length as zeroed space, so there is nothing to repair.
+  const std::string whole = ThreeRecords();
+  std::string torn = Record(kFull, std::string(2000, 'd'));
+  std::fill(torn.begin() + 3, torn.end(), '\0');
+  const auto cut = CheckWalTail("w.log", Prepared(whole + torn));
+  ASSERT_TRUE(cut.ok()) << cut.status();
+  EXPECT_FALSE(cut->has_value());
+}
+
+TEST(WalTailCheckTest, TornWriteWhoseFirstSectorIsMissingIsCut) {
+  const std::string whole = ThreeRecords();
+  std::string torn = Record(kFull, std::string(3000, 'd'));
+  // Only the write's last sector reached the disk.
+  const size_t last_sector = ((whole.size() + torn.size()) / 512) * 512 - whole.size();
+  std::fill(torn.begin(), torn.begin() + static_cast<long>(last_sector), '\0');
+  const auto cut = CheckWalTail("w.log", Prepared(whole + torn));
+  ASSERT_TRUE(cut.ok()) << cut.status();
+  ASSERT_TRUE(cut->has_value());
+  EXPECT_EQ(**cut, whole.size());
+}
+
+TEST(WalTailCheckTest, FragmentedRecordWithItsEndUnwrittenIsCut) {
+  // FIRST fills the rest of the block; its LAST fragment in the next block is zeros.
+  const std::string whole = ThreeRecords();
+  const std::string first = Record(2, std::string(32768 - whole.size() - 7, 'e'));
+  const auto cut = CheckWalTail("w.log", Prepared(whole + first));
+  ASSERT_TRUE(cut.ok()) << cut.status();
+  ASSERT_TRUE(cut->has_value());
+  EXPECT_EQ(**cut, whole.size());
+}
+
+TEST(WalTailCheckTest, FlippedByteInTheLastRecordOfAPreparedWalIsDataLoss) {
+  std::string records = ThreeRecords();
+  records[records.size() - 100] ^= 0x01;  // In the last payload: no sector of it is zeros.
+  const absl::Status s = CheckWalTail("w.log", Prepared(records)).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_NE(s.message().find("no sector of it is unwritten"), std::string::npos) << s;
+}
+
+TEST(WalTailCheckTest, DamageFollowedByAWholeRecordIsDataLossEvenWithZeros) {
+  // A zeroed sector in the first block, and a whole record in the next: not a torn write.
+  std::string log = ThreeRecords();
+  std::fill(log.begin() + 512, log.begin() + 1024, '\0');
+  log += std::string(32768 - log.size(), '\0');
+  log += Record(kFull, std::string(100, 'z'));
+  const absl::Status s = CheckWalTail("w.log", Prepared(log)).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_NE(s.message().find("a whole record follows at byte 32768"), std::string::npos) << s;
+}
+
+TEST(WalTailCheckTest, CorruptLengthInsidePreparedSpaceIsDataLoss) {
+  std::string records = ThreeRecords();
+  const size_t last = records.size() - 207;
+  records[last + 4] = static_cast<char>(250);  // 200 -> 250 bytes: 50 zeros now "inside" it.
+  const absl::Status s = CheckWalTail("w.log", Prepared(records)).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_NE(s.message().find("length field is corrupt"), std::string::npos) << s;
+}
+
+TEST(WalTailCheckTest, RepairFindsTheCorruptWalAndIgnoresOtherFiles) {
   testing::TempDir dir;
   std::filesystem::create_directories(dir.Sub("db"));
   auto write = [&](const std::string& name, const std::string& contents) {
@@ -86,12 +182,32 @@ TEST(WalTailCheckTest, DirectoryCheckFindsTheCorruptWalAndIgnoresOtherFiles) {
   write("LOG", corrupt);               // Not a WAL.
   write("MANIFEST-000005", corrupt);   // Not a WAL.
   write("000004.log", ThreeRecords());
-  EXPECT_TRUE(CheckWalTails(dir.Sub("db")).ok());
+  std::vector<std::string> repairs;
+  EXPECT_TRUE(RepairWalTails(dir.Sub("db"), &repairs).ok());
+  EXPECT_TRUE(repairs.empty());
   write("000009.log", corrupt);
-  const absl::Status s = CheckWalTails(dir.Sub("db"));
+  const absl::Status s = RepairWalTails(dir.Sub("db"), &repairs);
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
   EXPECT_NE(s.message().find("000009.log"), std::string::npos) << s;
-  EXPECT_TRUE(CheckWalTails(dir.Sub("missing")).ok());
+  EXPECT_TRUE(RepairWalTails(dir.Sub("missing"), &repairs).ok());
+}
+
+TEST(WalTailCheckTest, RepairCutsATornWriteOffTheFile) {
+  testing::TempDir dir;
+  std::filesystem::create_directories(dir.Sub("db"));
+  const std::string whole = ThreeRecords();
+  std::string torn = Record(kFull, std::string(2000, 'd'));
+  std::fill(torn.begin() + 600, torn.end(), '\0');
+  std::ofstream(dir.Sub("db/000007.log"), std::ios::binary) << Prepared(whole + torn);
+  std::vector<std::string> repairs;
+  ASSERT_TRUE(RepairWalTails(dir.Sub("db"), &repairs).ok());
+  EXPECT_EQ(std::filesystem::file_size(dir.Sub("db/000007.log")), whole.size());
+  ASSERT_EQ(repairs.size(), 1u);
+  EXPECT_NE(repairs[0].find("000007.log"), std::string::npos) << repairs[0];
+  // Repaired once, the file needs nothing more.
+  repairs.clear();
+  ASSERT_TRUE(RepairWalTails(dir.Sub("db"), &repairs).ok());
+  EXPECT_TRUE(repairs.empty());
 }
 
 }  // namespace
