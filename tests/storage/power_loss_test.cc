@@ -154,19 +154,36 @@ absl::StatusOr<PowerLossOutcome> RunPowerLossScenario(Durability durability, uin
   return outcome;
 }
 
-// With Durability::kSync an acknowledgement means the WAL was synced: a power cut at any
-// moment loses none of them.
-TEST(PowerLossTest, SyncModeKeepsEveryAcknowledgedEvent) {
-  constexpr int kRounds = 5;
+// Runs the scenario `rounds` times in sync mode: no acknowledged event may be lost.
+void ExpectSyncModeKeepsEveryAcknowledgedEvent(int rounds, uint64_t prepared_wal_bytes) {
   absl::BitGen seeds;
-  for (int round = 0; round < kRounds; ++round) {
+  for (int round = 0; round < rounds; ++round) {
     const uint64_t seed = absl::Uniform<uint64_t>(seeds);
     SCOPED_TRACE(absl::StrCat("round ", round, " seed ", seed));
-    absl::StatusOr<PowerLossOutcome> outcome = RunPowerLossScenario(Durability::kSync, seed);
+    absl::StatusOr<PowerLossOutcome> outcome =
+        RunPowerLossScenario(Durability::kSync, seed, prepared_wal_bytes);
     ASSERT_TRUE(outcome.ok()) << outcome.status();
     EXPECT_GE(outcome->acknowledged, static_cast<size_t>(kMinAcksBeforeCut));
     EXPECT_EQ(outcome->lost, 0u) << "of " << outcome->acknowledged << " acknowledged";
   }
+}
+
+// Runs the scenario once in relaxed mode: it must see acknowledged events lost.
+void ExpectRelaxedModeLosesAcknowledgedEvents(uint64_t prepared_wal_bytes) {
+  absl::BitGen seeds;
+  const uint64_t seed = absl::Uniform<uint64_t>(seeds);
+  SCOPED_TRACE(absl::StrCat("seed ", seed));
+  absl::StatusOr<PowerLossOutcome> outcome =
+      RunPowerLossScenario(Durability::kNoSyncMayLoseAcked, seed, prepared_wal_bytes);
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_GE(outcome->acknowledged, static_cast<size_t>(kMinAcksBeforeCut));
+  EXPECT_GT(outcome->lost, 0u) << "of " << outcome->acknowledged << " acknowledged";
+}
+
+// With Durability::kSync an acknowledgement means the WAL was synced: a power cut at any
+// moment loses none of them.
+TEST(PowerLossTest, SyncModeKeepsEveryAcknowledgedEvent) {
+  ExpectSyncModeKeepsEveryAcknowledgedEvent(/*rounds=*/5, /*prepared_wal_bytes=*/0);
 }
 
 // With Durability::kNoSyncMayLoseAcked nothing after the DB's creation is synced, so the
@@ -174,14 +191,7 @@ TEST(PowerLossTest, SyncModeKeepsEveryAcknowledgedEvent) {
 // fault-injecting file system) would be unable to see loss and the test above would prove
 // nothing.
 TEST(PowerLossTest, RelaxedModeLosesAcknowledgedEventsSoTheTestHasTeeth) {
-  absl::BitGen seeds;
-  const uint64_t seed = absl::Uniform<uint64_t>(seeds);
-  SCOPED_TRACE(absl::StrCat("seed ", seed));
-  absl::StatusOr<PowerLossOutcome> outcome =
-      RunPowerLossScenario(Durability::kNoSyncMayLoseAcked, seed);
-  ASSERT_TRUE(outcome.ok()) << outcome.status();
-  EXPECT_GE(outcome->acknowledged, static_cast<size_t>(kMinAcksBeforeCut));
-  EXPECT_GT(outcome->lost, 0u) << "of " << outcome->acknowledged << " acknowledged";
+  ExpectRelaxedModeLosesAcknowledgedEvents(/*prepared_wal_bytes=*/0);
 }
 
 // The same with WALs prepared with zeros (storage/prepared_wal_file_system.h): after the
@@ -189,28 +199,11 @@ TEST(PowerLossTest, RelaxedModeLosesAcknowledgedEventsSoTheTestHasTeeth) {
 constexpr uint64_t kPreparedWalBytes = uint64_t{4} << 20;
 
 TEST(PowerLossTest, SyncModeWithPreparedWalsKeepsEveryAcknowledgedEvent) {
-  constexpr int kRounds = 3;
-  absl::BitGen seeds;
-  for (int round = 0; round < kRounds; ++round) {
-    const uint64_t seed = absl::Uniform<uint64_t>(seeds);
-    SCOPED_TRACE(absl::StrCat("round ", round, " seed ", seed));
-    absl::StatusOr<PowerLossOutcome> outcome =
-        RunPowerLossScenario(Durability::kSync, seed, kPreparedWalBytes);
-    ASSERT_TRUE(outcome.ok()) << outcome.status();
-    EXPECT_GE(outcome->acknowledged, static_cast<size_t>(kMinAcksBeforeCut));
-    EXPECT_EQ(outcome->lost, 0u) << "of " << outcome->acknowledged << " acknowledged";
-  }
+  ExpectSyncModeKeepsEveryAcknowledgedEvent(/*rounds=*/3, kPreparedWalBytes);
 }
 
 TEST(PowerLossTest, RelaxedModeWithPreparedWalsLosesAcknowledgedEvents) {
-  absl::BitGen seeds;
-  const uint64_t seed = absl::Uniform<uint64_t>(seeds);
-  SCOPED_TRACE(absl::StrCat("seed ", seed));
-  absl::StatusOr<PowerLossOutcome> outcome =
-      RunPowerLossScenario(Durability::kNoSyncMayLoseAcked, seed, kPreparedWalBytes);
-  ASSERT_TRUE(outcome.ok()) << outcome.status();
-  EXPECT_GE(outcome->acknowledged, static_cast<size_t>(kMinAcksBeforeCut));
-  EXPECT_GT(outcome->lost, 0u) << "of " << outcome->acknowledged << " acknowledged";
+  ExpectRelaxedModeLosesAcknowledgedEvents(kPreparedWalBytes);
 }
 
 }  // namespace
