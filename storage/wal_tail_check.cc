@@ -61,8 +61,8 @@ bool AllZero(std::string_view bytes) {
   return std::all_of(bytes.begin(), bytes.end(), [](char c) { return c == '\0'; });
 }
 
-// Rule (b): a run of at least kMinUnwrittenRun zeros reaching the end of a sector (or `end`)
-// somewhere in [from, end).
+// Rule (b): some sector whose bytes within [from, end) are all zeros, at least
+// kMinUnwrittenRun of them.
 bool ShowsUnwrittenSector(std::string_view contents, uint64_t from, uint64_t end) {
   end = std::min<uint64_t>(end, contents.size());
   for (uint64_t s = from / kSectorSize * kSectorSize; s < end; s += kSectorSize) {

@@ -25,10 +25,10 @@
 //     torn write, and the file is cut back to the end of its last whole logical record,
 //     when (a) no whole record (FULL or FIRST with a matching checksum) begins anywhere after
 //     the damage — nothing written later was acknowledged — and (b) the damaged record
-//     shows an unwritten sector: at least kMinUnwrittenRun zero bytes running to the end of
-//     a 512-byte sector (or its end of data), inside what the record claims or before the
-//     file's last non-zero byte; or its later fragments are missing and zeros stand in
-//     their place. Damage without (a) or (b) — a flipped bit in the last acknowledged
+//     shows an unwritten sector: all of its bytes within some 512-byte sector are zeros,
+//     and at least kMinUnwrittenRun of them (its extent is what its header claims, or up to
+//     the file's last non-zero byte); or its later fragments are missing and zeros stand
+//     in their place. Damage without (a) or (b) — a flipped bit in the last acknowledged
 //     record has no zeroed sector — is DATA_LOSS naming the file and byte.
 //
 // Thread-safety: pure functions of the files; call before the database is opened.
@@ -45,11 +45,12 @@
 
 namespace accord::storage {
 
-// The shortest run of zeros taken as an unwritten (part of a) sector. Runs this long are
-// rare inside event records (ids, hashes, text, varints; big-endian numbers have a few
-// leading zero bytes); a record that happens to hold one ending on a sector boundary
-// would only weaken rule (b) for itself.
-inline constexpr uint64_t kMinUnwrittenRun = 32;
+// The fewest zero bytes of the damaged record within one sector taken as that sector
+// unwritten (a whole sector inside the record is 512). Kept small because a write torn
+// after its last sector but one leaves only the few bytes the record has in that sector;
+// a record whose own bytes happen to end in this many zeros at a sector boundary (event
+// records end in event ids, random) would only weaken rule (b) for itself.
+inline constexpr uint64_t kMinUnwrittenRun = 8;
 
 // Checks one WAL file's whole contents. OK with nullopt: nothing to do; OK with an offset:
 // a torn write, cut the file to that size; DATA_LOSS naming `name` and the byte offset

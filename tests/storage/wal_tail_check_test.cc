@@ -6,6 +6,9 @@
 #include "storage/wal_tail_check.h"
 
 #include "storage/crc32c.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
 
 #include <gtest/gtest.h>
 
@@ -169,6 +172,124 @@ TEST(WalTailCheckTest, CorruptLengthInsidePreparedSpaceIsDataLoss) {
   const absl::Status s = CheckWalTail("w.log", Prepared(records)).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
   EXPECT_NE(s.message().find("length field is corrupt"), std::string::npos) << s;
+}
+
+// Writes logical records as RocksDB's log::Writer does: fragments (FULL, or FIRST,
+// MIDDLE..., LAST) that never cross a 32 KiB block, a block's last < 7 bytes zeroed.
+class WalWriter {
+ public:
+  // Appends one logical record; returns the offset where it starts.
+  size_t Add(const std::string& payload) {
+    const size_t start = log_.size();
+    size_t done = 0;
+    bool first = true;
+    do {
+      size_t left_in_block = 32768 - log_.size() % 32768;
+      if (left_in_block < 7) {
+        for (size_t i = 0; i < left_in_block; ++i) trailer_.insert(log_.size() + i);
+        log_.append(left_in_block, '\0');
+        left_in_block = 32768;
+      }
+      headers_.insert(log_.size());
+      const size_t n = std::min(payload.size() - done, left_in_block - 7);
+      const bool last = done + n == payload.size();
+      const char type = first ? (last ? kFull : 2) : (last ? 4 : 3);
+      log_ += Record(type, payload.substr(done, n));
+      done += n;
+      first = false;
+    } while (done < payload.size());
+    return start;
+  }
+  const std::string& log() const { return log_; }
+  bool IsHeader(size_t offset) const { return headers_.contains(offset); }
+  bool IsTrailer(size_t offset) const { return trailer_.contains(offset); }
+
+ private:
+  std::string log_;
+  absl::flat_hash_set<size_t> headers_;  // Offsets of physical record headers.
+  absl::flat_hash_set<size_t> trailer_;  // Offsets of block trailer bytes.
+};
+
+// Random payload bytes without zeros, so no zero run arises inside a record by chance.
+std::string RandomPayload(absl::BitGen& gen, size_t size) {
+  std::string p(size, '\0');
+  for (char& c : p) c = static_cast<char>(absl::Uniform<int>(gen, 1, 256));
+  return p;
+}
+
+// Many random logs, each prepared with zeros, whose last write is torn at random: some of
+// its 512-byte sectors (at least one holding ≥ kMinUnwrittenRun of its bytes) read as
+// zeros. The check must cut exactly the torn record off — never report DATA_LOSS, never
+// cut an earlier record. With a flipped bit in an earlier record instead, or in the last
+// one, it must report DATA_LOSS.
+TEST(WalTailCheckTest, RandomTornLastWritesAreCutAndRandomFlipsAreDataLoss) {
+  absl::BitGen gen;
+  for (int round = 0; round < 300; ++round) {
+    WalWriter w;
+    const int records = absl::Uniform<int>(gen, 1, 12);
+    size_t last_start = 0;
+    for (int r = 0; r < records; ++r) {
+      // Mostly small, sometimes spanning blocks (fragments).
+      const size_t size = absl::Bernoulli(gen, 0.2) ? absl::Uniform<size_t>(gen, 1, 70000)
+                                                    : absl::Uniform<size_t>(gen, 1, 3000);
+      last_start = w.Add(RandomPayload(gen, size));
+    }
+    const std::string whole = w.log();
+    const size_t end = whole.size();
+    const std::string prepared = whole + std::string(3 * 32768 + 4096, '\0');
+    SCOPED_TRACE(absl::StrCat("round ", round, ", last record ", last_start, "..", end));
+
+    // The torn write: each sector of [last_start, end) unwritten with probability 1/3, and
+    // at least one that holds >= kMinUnwrittenRun bytes of it.
+    std::string torn = prepared;
+    std::vector<size_t> candidates;
+    bool any = false;
+    for (size_t s = last_start / 512 * 512; s < end; s += 512) {
+      const size_t lo = std::max(s, last_start), hi = std::min(s + 512, end);
+      if (hi - lo >= kMinUnwrittenRun) candidates.push_back(s);
+      if (absl::Bernoulli(gen, 1.0 / 3)) {
+        std::fill(torn.begin() + static_cast<long>(lo), torn.begin() + static_cast<long>(hi), '\0');
+        any = any || hi - lo >= kMinUnwrittenRun;
+      }
+    }
+    if (!any) {
+      ASSERT_FALSE(candidates.empty());
+      const size_t s = candidates[absl::Uniform<size_t>(gen, 0, candidates.size())];
+      std::fill(torn.begin() + static_cast<long>(std::max(s, last_start)),
+                torn.begin() + static_cast<long>(std::min(s + 512, end)), '\0');
+    }
+    const auto cut = CheckWalTail("w.log", torn);
+    ASSERT_TRUE(cut.ok()) << cut.status();
+    if (cut->has_value()) {
+      EXPECT_EQ(**cut, last_start);
+    } else {
+      // Only when RocksDB reads the rest as zeroed space: the record's header is gone.
+      EXPECT_EQ(torn.substr(last_start + 4, 3), std::string(3, '\0'));
+    }
+
+    // Untouched, the prepared log needs nothing.
+    const auto clean = CheckWalTail("w.log", prepared);
+    ASSERT_TRUE(clean.ok()) << clean.status();
+    EXPECT_FALSE(clean->has_value());
+
+    // One flipped bit anywhere in the records: DATA_LOSS, except in a block's zero trailer
+    // (never read) or where it turns a header's type into one this check leaves to RocksDB
+    // (which rejects an unknown type itself).
+    std::string flipped = prepared;
+    const size_t at = absl::Uniform<size_t>(gen, 0, end);
+    flipped[at] = static_cast<char>(flipped[at] ^ (1 << absl::Uniform<int>(gen, 0, 8)));
+    const bool type_byte = at >= 6 && w.IsHeader(at - 6);
+    const auto flip = CheckWalTail("w.log", flipped);
+    if (w.IsTrailer(at) || (type_byte && static_cast<uint8_t>(flipped[at]) > 4)) {
+      ASSERT_TRUE(flip.ok()) << flip.status();
+      EXPECT_FALSE(flip->has_value());
+    } else {
+      EXPECT_EQ(flip.status().code(), absl::StatusCode::kDataLoss)
+          << "flip at " << at << ": "
+          << (flip.ok() ? (flip->has_value() ? absl::StrCat("cut at ", **flip) : "passed")
+                        : flip.status().ToString());
+    }
+  }
 }
 
 TEST(WalTailCheckTest, RepairFindsTheCorruptWalAndIgnoresOtherFiles) {
