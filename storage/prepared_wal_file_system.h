@@ -19,8 +19,9 @@
 // wrapped file system's ReuseWritableFile (a rename, then writes from offset 0) and asks
 // for the next spare; when none is ready (the first WAL, or WALs switched faster than
 // spares are written), the WAL is created as usual, never waited for. Past the prepared
-// size a WAL simply grows. On a clean close RocksDB truncates the WAL to its data (it
-// preallocates WAL space, and a file it preallocated is trimmed on Close).
+// size a WAL simply grows. On a clean close RocksDB truncates a WAL it wrote to to its data
+// (it preallocates WAL space as it writes, and a file it preallocated is trimmed on Close);
+// one never written to stays all zeros, which recovery reads as empty.
 //
 // What recovery must know: after a crash the live WAL ends in zeros, and a write that was
 // cut short by a power loss leaves zeros where its unwritten sectors are. RocksDB skips
