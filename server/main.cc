@@ -89,6 +89,7 @@ int main(int argc, char** argv) {
     spdlog::error("cannot open event log: {}", log.status().ToString());
     return 1;
   }
+  for (const std::string& note : (*log)->RecoveryNotes()) spdlog::warn("recovery: {}", note);
   spdlog::info("event log open at {} ({}, durability {}, last position {})",
                log_options.data_dir, (*log)->EngineName(), durability, (*log)->LastPosition());
 

@@ -157,6 +157,10 @@ class EventLog {
   // Short name of the engine, e.g. "rocksdb".
   virtual std::string_view EngineName() const = 0;
   virtual Durability durability() const = 0;
+
+  // What opening the log had to repair (e.g. a torn write cut off the end of a write-ahead
+  // log after a power cut), one line each, for the operator; empty after a clean start.
+  virtual std::vector<std::string> RecoveryNotes() const { return {}; }
 };
 
 // Opens (creating if needed) the embedded default log under options.data_dir.

@@ -388,11 +388,13 @@ absl::Status RocksEventLog::OpenDb() {
       rocksdb::DB::Open(db_options, options_.data_dir, families, &handles_, &raw);
   if (!s.ok()) return FromRocks(s, absl::StrCat("opening ", options_.data_dir));
   db_.reset(raw);
-  // RocksDB's LOG in the data directory tells an operator what recovery did.
+  // RocksDB's LOG in the data directory, and RecoveryNotes, tell an operator what recovery
+  // did.
   for (const std::string& repair : wal_repairs) {
     rocksdb::Log(rocksdb::InfoLogLevel::WARN_LEVEL, db_->GetDBOptions().info_log, "%s",
                  repair.c_str());
   }
+  recovery_notes_ = std::move(wal_repairs);
   log_cf_ = handles_[1];
   streams_cf_ = handles_[2];
   snapshots_cf_ = handles_[3];

@@ -93,6 +93,7 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
                                                         uint64_t max_version) override;
   std::string_view EngineName() const override { return "rocksdb"; }
   Durability durability() const override { return options_.durability; }
+  std::vector<std::string> RecoveryNotes() const override { return recovery_notes_; }
 
   // Flushes every column family's memtable to SST (and blob) files, so tests can corrupt them.
   absl::Status FlushForTesting();
@@ -203,6 +204,7 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
   absl::StatusOr<EventRecord> ReadVersion(std::string_view project_id, uint64_t version);
 
   const EventLogOptions options_;
+  std::vector<std::string> recovery_notes_;  // Set by OpenDb, then read-only.
   std::shared_ptr<rocksdb::FileSystem> file_system_;
   std::unique_ptr<rocksdb::Env> env_;  // Wraps file_system_ when one is injected.
 

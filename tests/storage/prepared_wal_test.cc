@@ -156,6 +156,31 @@ TEST_F(PreparedWalTest, WriteWithUnwrittenSectorsIsCutAndEveryEarlierEventKept) 
   const uint64_t from = (end - 1024) / 512 * 512 + 512;
   ZeroRange(wal, from, end);
   ExpectEvents(crashed, kEvents - 1);
+  // The cut is reported for the operator (accordd logs it at startup).
+  EventLogOptions options = options_;
+  options.data_dir = crashed;
+  options.prepared_wal_bytes = 0;
+  // Reopened once already by ExpectEvents: cut then, nothing to repair now.
+  auto log = RocksEventLog::Open(options);
+  ASSERT_TRUE(log.ok()) << log.status();
+  EXPECT_TRUE((*log)->RecoveryNotes().empty());
+}
+
+TEST_F(PreparedWalTest, CutOfATornWriteIsReportedInRecoveryNotes) {
+  const std::string crashed = dir_.Sub("crashed");
+  ASSERT_NO_FATAL_FAILURE(WriteAndCrash(crashed));
+  const std::string wal = SoleWal(crashed);
+  const uint64_t end = DataEnd(wal);
+  ZeroRange(wal, (end - 1024) / 512 * 512 + 512, end);
+  EventLogOptions options = options_;
+  options.data_dir = crashed;
+  auto log = RocksEventLog::Open(options);
+  ASSERT_TRUE(log.ok()) << log.status();
+  const std::vector<std::string> notes = (*log)->RecoveryNotes();
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("cut a torn write"), std::string::npos) << notes[0];
+  EXPECT_NE(notes[0].find(std::filesystem::path(wal).filename().string()), std::string::npos)
+      << notes[0];
 }
 
 TEST_F(PreparedWalTest, FlippedByteInTheLastAcknowledgedRecordIsDataLoss) {
