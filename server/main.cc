@@ -69,6 +69,13 @@ int main(int argc, char** argv) {
   log_options.data_dir = absl::GetFlag(FLAGS_data_dir);
   log_options.block_cache_bytes = absl::GetFlag(FLAGS_block_cache_mb) << 20;
   log_options.max_cached_event_ids = absl::GetFlag(FLAGS_max_cached_event_ids);
+  // A WAL larger than a few memtables is never needed; a typo must not fill the disk.
+  constexpr uint64_t kMaxWalPrepareMb = 1024;
+  if (absl::GetFlag(FLAGS_wal_prepare_mb) > kMaxWalPrepareMb) {
+    spdlog::error("--wal_prepare_mb must be 0..{}, got {}", kMaxWalPrepareMb,
+                  absl::GetFlag(FLAGS_wal_prepare_mb));
+    return 2;
+  }
   log_options.prepared_wal_bytes = absl::GetFlag(FLAGS_wal_prepare_mb) << 20;
   const std::string durability = absl::GetFlag(FLAGS_durability);
   if (durability == "sync") {
