@@ -3,7 +3,11 @@
 // Durability: with Durability::kSync every group commit is one WriteBatch written with
 // WriteOptions::sync. WAL recovery runs in kTolerateCorruptedTailRecords mode: a torn tail
 // (an unacknowledged write cut short) is dropped, corruption anywhere before it fails the
-// open with DATA_LOSS instead of silently truncating the log.
+// open with DATA_LOSS instead of silently truncating the log; before RocksDB recovers,
+// RepairWalTails (wal_tail_check.h) tells the two apart where RocksDB cannot. With
+// EventLogOptions::prepared_wal_bytes, new WAL files are written with zeros ahead of time
+// (prepared_wal_file_system.h), so a synced write overwrites blocks instead of growing the
+// file.
 //
 // Group commit, pipelined in three threads; AppendAsync only enqueues.
 //  - The writer takes everything queued (up to a byte cap) as a group and prepares it:
