@@ -36,10 +36,18 @@ constexpr int kAppendsBeforeFull = 20;
 constexpr int kRefusedAppends = 3;  // The first is refused by the write, the rest by Resume.
 constexpr int kAppendsAfterFull = 10;
 
-class DiskFullTest : public FaultFsLogTest {
+// Each test runs twice: WALs that grow as written, and WALs prepared with zeros
+// (storage/prepared_wal_file_system.h; the parameter is their size).
+class DiskFullTest : public FaultFsLogTest, public ::testing::WithParamInterface<uint64_t> {
  protected:
   void SetUp() override {
+    options_.prepared_wal_bytes = GetParam();
     ASSERT_NO_FATAL_FAILURE(FaultFsLogTest::SetUp());
+    if (GetParam() > 0) {
+      const std::vector<std::string> wals = FilesWithSuffix(options_.data_dir, ".log");
+      ASSERT_EQ(wals.size(), 1u);
+      ASSERT_EQ(FileSize(wals[0]), GetParam()) << "the WAL is not a prepared one";
+    }
     for (int i = 0; i < kAppendsBeforeFull; ++i) ASSERT_TRUE(AppendAcked().ok());
   }
 
@@ -80,7 +88,7 @@ class DiskFullTest : public FaultFsLogTest {
   std::vector<EventId> refused_ids_;
 };
 
-TEST_F(DiskFullTest, AppendsOnAFullDiskFailUnavailableAndChangeNothing) {
+TEST_P(DiskFullTest, AppendsOnAFullDiskFailUnavailableAndChangeNothing) {
   const uint64_t position_before = log_->LastPosition();
   ASSERT_EQ(position_before, static_cast<uint64_t>(kAppendsBeforeFull));
   AppendWhileDiskFull();
@@ -98,7 +106,7 @@ TEST_F(DiskFullTest, AppendsOnAFullDiskFailUnavailableAndChangeNothing) {
   fs_->SetNoSpace(false);
 }
 
-TEST_F(DiskFullTest, AppendsSucceedAgainWithoutReopenOnceSpaceIsBack) {
+TEST_P(DiskFullTest, AppendsSucceedAgainWithoutReopenOnceSpaceIsBack) {
   const uint64_t position_before = log_->LastPosition();
   AppendWhileDiskFull();
   fs_->SetNoSpace(false);
@@ -116,7 +124,7 @@ TEST_F(DiskFullTest, AppendsSucceedAgainWithoutReopenOnceSpaceIsBack) {
   EXPECT_EQ(events.size(), acked_ids_.size());
 }
 
-TEST_F(DiskFullTest, RestartAfterDiskFullShowsExactlyTheAcknowledgedEvents) {
+TEST_P(DiskFullTest, RestartAfterDiskFullShowsExactlyTheAcknowledgedEvents) {
   AppendWhileDiskFull();
   fs_->SetNoSpace(false);
   for (int i = 0; i < kAppendsAfterFull; ++i) ASSERT_TRUE(AppendAcked().ok());
@@ -138,7 +146,7 @@ TEST_F(DiskFullTest, RestartAfterDiskFullShowsExactlyTheAcknowledgedEvents) {
 // The log prepares a group while the one before it is being synced, so when the disk fills
 // under load, groups prepared on top of the failed one are in flight too: they must all
 // fail unwritten, and the log must carry on gap-free once space is back.
-TEST_F(DiskFullTest, DiskFillingUnderConcurrentLoadKeepsEveryAckAndWritesNoRefusal) {
+TEST_P(DiskFullTest, DiskFillingUnderConcurrentLoadKeepsEveryAckAndWritesNoRefusal) {
   constexpr int kWriters = 8;
   constexpr int kAppendsEach = 80;
   absl::Mutex mu;
@@ -193,6 +201,11 @@ TEST_F(DiskFullTest, DiskFillingUnderConcurrentLoadKeepsEveryAckAndWritesNoRefus
     EXPECT_TRUE(stored.contains(id)) << "acknowledged " << storage::FormatEventId(id) << " lost";
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(WalFiles, DiskFullTest, ::testing::Values(0, uint64_t{1} << 20),
+                         [](const ::testing::TestParamInfo<uint64_t>& info) {
+                           return std::string(info.param == 0 ? "Growing" : "Prepared");
+                         });
 
 }  // namespace
 }  // namespace accord::testing
