@@ -85,6 +85,7 @@ TEST_F(PreparedWalFileSystemTest, WalIsCreatedAsUsualWhenTheSpareCannotBeTaken) 
   fs.WaitUntilIdleForTesting();
   // The spare is gone behind the file system's back: taking it fails, and the WAL is
   // created anyway, as a file that grows.
+  std::filesystem::remove(Path(PreparedWalFileSystem::kSpareName));
   auto second = Create(fs, "000009.log");
   ASSERT_NE(second, nullptr);
   EXPECT_EQ(SizeOf(Path("000009.log")), 0u);
