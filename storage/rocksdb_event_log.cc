@@ -308,8 +308,34 @@ absl::Status RocksEventLog::OpenDb() {
   // Before RocksDB's recovery, which would drop a record with a corrupt length at the end
   // of a WAL as if it were a torn write, and call a torn write in a WAL ending in zeros
   // corruption (wal_tail_check.h).
+  // The repair may cut a WAL file, and the prepared-WAL file system replaces a stale spare:
+  // both run under RocksDB's own lock of the directory (released before DB::Open takes it
+  // again), so a second process opening a directory in use fails here instead of cutting
+  // the running one's WAL while it writes.
   std::vector<std::string> wal_repairs;
-  if (absl::Status s = RepairWalTails(options_.data_dir, &wal_repairs); !s.ok()) return s;
+  std::shared_ptr<rocksdb::FileSystem> fs = file_system_;
+  {
+    rocksdb::Env* env = rocksdb::Env::Default();
+    if (absl::Status s = FromRocks(env->CreateDirIfMissing(options_.data_dir),
+                                   absl::StrCat("creating ", options_.data_dir));
+        !s.ok()) {
+      return s;
+    }
+    rocksdb::FileLock* lock = nullptr;
+    if (absl::Status s = FromRocks(env->LockFile(options_.data_dir + "/LOCK", &lock),
+                                   absl::StrCat("locking ", options_.data_dir));
+        !s.ok()) {
+      return s;
+    }
+    const absl::Status repaired = RepairWalTails(options_.data_dir, &wal_repairs);
+    if (repaired.ok() && options_.prepared_wal_bytes > 0) {
+      fs = std::make_shared<PreparedWalFileSystem>(fs ? fs : rocksdb::FileSystem::Default(),
+                                                   options_.data_dir,
+                                                   options_.prepared_wal_bytes);
+    }
+    env->UnlockFile(lock).PermitUncheckedError();
+    if (!repaired.ok()) return repaired;
+  }
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
@@ -326,11 +352,6 @@ absl::Status RocksEventLog::OpenDb() {
   db_options.max_log_file_size = 16 << 20;
   db_options.keep_log_file_num = 8;
   db_options.listeners.push_back(std::make_shared<ManualRecoveryOnly>());
-  std::shared_ptr<rocksdb::FileSystem> fs = file_system_;
-  if (options_.prepared_wal_bytes > 0) {
-    fs = std::make_shared<PreparedWalFileSystem>(fs ? fs : rocksdb::FileSystem::Default(),
-                                                 options_.data_dir, options_.prepared_wal_bytes);
-  }
   if (fs) {
     env_ = rocksdb::NewCompositeEnv(fs);
     db_options.env = env_.get();

@@ -195,5 +195,24 @@ TEST_F(PreparedWalTest, FlippedByteInTheLastAcknowledgedRecordIsDataLoss) {
   EXPECT_EQ(log.status().code(), absl::StatusCode::kDataLoss) << log.status();
 }
 
+// The repair runs before RocksDB opens the database, and may cut a WAL: it must never touch
+// a directory another log has open (here in the same process; RocksDB's lock is the same
+// across processes). A sector of the open log's last record is zeroed, as a reader can see a
+// write still being copied in: the second open must fail without cutting the file.
+TEST_F(PreparedWalTest, OpeningADirectoryInUseFailsWithoutTouchingItsWal) {
+  auto log = RocksEventLog::Open(options_);
+  ASSERT_TRUE(log.ok()) << log.status();
+  ASSERT_NO_FATAL_FAILURE(AppendEvents(**log));
+  const std::string wal = SoleWal(options_.data_dir);
+  const uint64_t end = DataEnd(wal);
+  ZeroRange(wal, (end - 1024) / 512 * 512 + 512, end);
+  const uint64_t size = FileSize(wal);
+
+  auto second = RocksEventLog::Open(options_);
+  EXPECT_FALSE(second.ok()) << "opened a directory already in use";
+  EXPECT_EQ(FileSize(wal), size) << "the second open cut the first one's WAL";
+  ASSERT_TRUE((*log)->Close().ok());
+}
+
 }  // namespace
 }  // namespace accord::testing
