@@ -3,25 +3,16 @@
 #include <algorithm>
 #include <utility>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
+#include "storage/wal_tail_check.h"
 
 namespace accord::storage {
 
 namespace {
 
-// "NNNNNN.log" directly in `dir`: RocksDB's name for a WAL file.
+// "NNNNNN.log" directly in `dir`.
 bool IsWalFile(const std::string& dir, const std::string& fname) {
-  if (fname.size() <= dir.size() + 1 || fname.compare(0, dir.size(), dir) != 0 ||
-      fname[dir.size()] != '/') {
-    return false;
-  }
-  const absl::string_view base = absl::string_view(fname).substr(dir.size() + 1);
-  if (!absl::EndsWith(base, ".log") || base.size() == 4) return false;
-  for (char c : base.substr(0, base.size() - 4)) {
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
-  }
-  return true;
+  return fname.size() > dir.size() + 1 && fname.compare(0, dir.size(), dir) == 0 &&
+         fname[dir.size()] == '/' && IsWalFileName(std::string_view(fname).substr(dir.size() + 1));
 }
 
 // Zeros are written in chunks of this size, with a sync every kSyncEvery bytes so the
@@ -41,8 +32,6 @@ PreparedWalFileSystem::PreparedWalFileSystem(std::shared_ptr<rocksdb::FileSystem
   // A spare left by an earlier run is whole (it gets its name only once written and
   // synced); one of another size, and an unfinished temporary file, are removed.
   const rocksdb::IOOptions io;
-  // RocksDB creates the directory as it opens; the spare is written before that.
-  target()->CreateDirIfMissing(wal_dir_, io, nullptr).PermitUncheckedError();
   target()->DeleteFile(spare_path_ + ".tmp", io, nullptr).PermitUncheckedError();
   uint64_t size = 0;
   bool ready = target()->GetFileSize(spare_path_, io, &size, nullptr).ok() &&

@@ -55,9 +55,9 @@ class PreparedWalFileSystem final : public rocksdb::FileSystemWrapper {
   // neither deletes nor lists it).
   static constexpr const char* kSpareName = "ACCORD-WAL-SPARE";
 
-  // Prepares WALs of `prepared_bytes` (> 0) in `wal_dir` over `base`. The first spare is
-  // written before the constructor returns (unless one is left from an earlier run), the
-  // next ones in the background.
+  // Prepares WALs of `prepared_bytes` (> 0) in `wal_dir` (which must exist) over `base`.
+  // The first spare is written before the constructor returns (unless one is left from an
+  // earlier run), the next ones in the background.
   PreparedWalFileSystem(std::shared_ptr<rocksdb::FileSystem> base, std::string wal_dir,
                         uint64_t prepared_bytes);
   ~PreparedWalFileSystem() override;
@@ -72,7 +72,7 @@ class PreparedWalFileSystem final : public rocksdb::FileSystemWrapper {
                                     std::unique_ptr<rocksdb::FSWritableFile>* result,
                                     rocksdb::IODebugContext* dbg) override;
 
-  // WAL files opened on a prepared spare so far (tests and benchmarks read it).
+  // WAL files opened on a prepared spare so far (tests read it).
   uint64_t PreparedWalsUsed() const;
   // Blocks until no spare is being written (tests use it to know one is ready, or that
   // writing one failed).
@@ -90,7 +90,7 @@ class PreparedWalFileSystem final : public rocksdb::FileSystemWrapper {
 
   mutable absl::Mutex mu_;
   bool spare_ready_ ABSL_GUARDED_BY(mu_) = false;
-  bool spare_wanted_ ABSL_GUARDED_BY(mu_) = true;  // The thread should write one.
+  bool spare_wanted_ ABSL_GUARDED_BY(mu_) = false;  // The thread should write one.
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t used_ ABSL_GUARDED_BY(mu_) = 0;

@@ -305,13 +305,12 @@ absl::StatusOr<std::unique_ptr<EventLog>> OpenEventLog(const EventLogOptions& op
 }
 
 absl::Status RocksEventLog::OpenDb() {
-  // Before RocksDB's recovery, which would drop a record with a corrupt length at the end
-  // of a WAL as if it were a torn write, and call a torn write in a WAL ending in zeros
-  // corruption (wal_tail_check.h).
-  // The repair may cut a WAL file, and the prepared-WAL file system replaces a stale spare:
-  // both run under RocksDB's own lock of the directory (released before DB::Open takes it
-  // again), so a second process opening a directory in use fails here instead of cutting
-  // the running one's WAL while it writes.
+  // The WALs are repaired before RocksDB recovers them: RocksDB would drop a record with a
+  // corrupt length at the end of a WAL as if it were a torn write, and call a torn write in
+  // a WAL ending in zeros corruption (wal_tail_check.h). The repair may cut a WAL, and the
+  // prepared-WAL file system replaces a stale spare, so both run under RocksDB's own lock
+  // of the directory (released just before DB::Open takes it again): a second process
+  // opening a directory in use fails here instead of cutting the running one's WAL.
   std::vector<std::string> wal_repairs;
   std::shared_ptr<rocksdb::FileSystem> fs = file_system_;
   {

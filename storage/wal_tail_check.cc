@@ -1,12 +1,13 @@
 #include "storage/wal_tail_check.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <system_error>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "storage/crc32c.h"
 
@@ -17,6 +18,7 @@ namespace {
 constexpr uint64_t kBlockSize = 32768;
 constexpr uint64_t kHeaderSize = 7;
 constexpr uint64_t kSectorSize = 512;
+constexpr uint64_t kUnwrittenHeaderRun = 5;  // Checksum and the length's first byte.
 enum RecordType : uint8_t { kZero = 0, kFull = 1, kFirst = 2, kMiddle = 3, kLast = 4 };
 
 // RocksDB stores checksums masked (crc32c::Mask), since a CRC of data holding CRCs is weak.
@@ -98,11 +100,52 @@ std::optional<uint64_t> WholeRecordAfter(std::string_view contents, uint64_t dam
   return std::nullopt;
 }
 
+// Rule (b) for the record damaged at `damage` (the last whole record ends at `whole_end`;
+// the damaged one claims to end at `claimed_end`, 0 if unknown, and `continues` if it is a
+// FIRST or MIDDLE fragment): whether it shows a sector that was never written.
+bool ShowsTornWrite(std::string_view contents, uint64_t damage, uint64_t whole_end,
+                    uint64_t claimed_end, bool continues) {
+  const uint64_t size = contents.size();
+  // Its first bytes running as zeros to the end of their sector mean that sector was never
+  // written, however few of the record's bytes it held, once they cover the checksum and a
+  // length byte (no flipped bit zeroes five bytes; and while the length was written, the
+  // claimed end finds the record's other unwritten sectors).
+  const uint64_t damage_sector_end =
+      std::min(damage / kSectorSize * kSectorSize + kSectorSize, size);
+  if (damage_sector_end - damage >= kUnwrittenHeaderRun &&
+      AllZero(contents.substr(damage, damage_sector_end - damage))) {
+    return true;
+  }
+  // A fragment whose record goes on: its extent runs over the fragments at the next
+  // blocks' starts, and a zeroed header where one must be is an unwritten sector.
+  for (uint64_t b = claimed_end; continues && b % kBlockSize == 0 && b + kHeaderSize <= size;
+       b += kBlockSize) {
+    const Header next = ReadHeader(contents, b);
+    if (next.type == kZero && next.length == 0) return true;
+    if (next.type != kMiddle && next.type != kLast) break;
+    claimed_end = std::min(b + kHeaderSize + next.length, b + kBlockSize);
+    continues = next.type == kMiddle;
+  }
+  uint64_t last_nonzero_end = size;
+  while (last_nonzero_end > 0 && contents[last_nonzero_end - 1] == '\0') --last_nonzero_end;
+  return ShowsUnwrittenSector(contents, whole_end, std::max(last_nonzero_end, claimed_end));
+}
+
 std::string At(std::string_view name, uint64_t offset) {
   return absl::StrCat("write-ahead log ", std::string(name), ": the record at byte ", offset);
 }
 
 }  // namespace
+
+bool IsWalFileName(std::string_view file_name) {
+  constexpr std::string_view kSuffix = ".log";
+  if (file_name.size() <= kSuffix.size() ||
+      file_name.substr(file_name.size() - kSuffix.size()) != kSuffix) {
+    return false;
+  }
+  return std::all_of(file_name.begin(), file_name.end() - kSuffix.size(),
+                     [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); });
+}
 
 absl::StatusOr<std::optional<uint64_t>> CheckWalTail(std::string_view name,
                                                      std::string_view contents) {
@@ -113,6 +156,7 @@ absl::StatusOr<std::optional<uint64_t>> CheckWalTail(std::string_view name,
   std::optional<uint64_t> damage;
   std::string what;             // Why `damage` is damaged.
   uint64_t claimed_end = 0;     // Where the damaged record says it ends (0: unknown).
+  bool continues = false;       // The damaged fragment says the record goes on.
   while (off < size) {
     const uint64_t block_end = (off / kBlockSize + 1) * kBlockSize;
     if (block_end - off < kHeaderSize) {  // A block's zero trailer.
@@ -143,9 +187,17 @@ absl::StatusOr<std::optional<uint64_t>> CheckWalTail(std::string_view name,
       if (payload + h.length <= block_end) break;  // RocksDB drops it as torn.
     }
     if (h.type == kZero || payload + h.length > block_end) {
+      if (h.type != kZero &&
+          ShorterLengthMatches(h, contents.substr(payload, std::min(block_end, size) - payload))) {
+        return absl::DataLossError(absl::StrCat(
+            At(name, off), " states ", h.length,
+            " bytes, past the end of its 32 KiB block, but a shorter length matches its "
+            "checksum: its length field is corrupt"));
+      }
       damage = off;
       what = h.type == kZero ? "has type 0 (zeroed space) with a length"
                              : "runs past the end of its 32 KiB block";
+      claimed_end = std::min(payload + h.length, block_end);
       break;
     }
     if (!ChecksumMatches(h, contents.substr(payload, h.length))) {
@@ -157,6 +209,7 @@ absl::StatusOr<std::optional<uint64_t>> CheckWalTail(std::string_view name,
       damage = off;
       what = "does not match its checksum";
       claimed_end = payload + h.length;
+      continues = h.type == kFirst || h.type == kMiddle;
       break;
     }
     const bool starts = h.type == kFull || h.type == kFirst;
@@ -176,14 +229,12 @@ absl::StatusOr<std::optional<uint64_t>> CheckWalTail(std::string_view name,
     if (in_fragments && off < size) return std::optional<uint64_t>(whole_end);
     return std::nullopt;
   }
-  uint64_t last_nonzero_end = size;
-  while (last_nonzero_end > 0 && contents[last_nonzero_end - 1] == '\0') --last_nonzero_end;
   if (std::optional<uint64_t> whole = WholeRecordAfter(contents, *damage)) {
     return absl::DataLossError(absl::StrCat(
         At(name, *damage), " ", what, ", and a whole record follows at byte ", *whole,
         ": acknowledged writes lie beyond the damage (corruption, not a torn write)"));
   }
-  if (!ShowsUnwrittenSector(contents, whole_end, std::max(last_nonzero_end, claimed_end))) {
+  if (!ShowsTornWrite(contents, *damage, whole_end, claimed_end, continues)) {
     return absl::DataLossError(absl::StrCat(
         At(name, *damage), " ", what,
         ", and no sector of it is unwritten (zeros): it was written whole and then damaged "
@@ -198,18 +249,15 @@ absl::Status RepairWalTails(const std::string& wal_dir, std::vector<std::string>
   if (ec) return absl::OkStatus();  // No directory yet: nothing to check.
   for (const auto& entry : it) {
     const std::string file = entry.path().filename().string();
-    if (!absl::EndsWith(file, ".log") || file.size() == 4) continue;
-    const std::string_view number(file.data(), file.size() - 4);
-    bool numeric = true;
-    for (char c : number) numeric = numeric && absl::ascii_isdigit(static_cast<unsigned char>(c));
-    if (!numeric || !entry.is_regular_file(ec)) continue;
+    if (!IsWalFileName(file) || !entry.is_regular_file(ec)) continue;
     const uint64_t size = entry.file_size(ec);
     if (ec || size == 0) continue;
     std::string contents(size, '\0');
     std::ifstream in(entry.path(), std::ios::binary);
     if (!in.read(contents.data(), static_cast<std::streamsize>(size))) {
-      return absl::UnavailableError(
-          absl::StrCat("checking write-ahead log ", entry.path().string(), ": cannot read it"));
+      return absl::UnavailableError(absl::StrCat("checking write-ahead log ",
+                                                 entry.path().string(), ": cannot read its ",
+                                                 size, " bytes: ", std::strerror(errno)));
     }
     absl::StatusOr<std::optional<uint64_t>> cut = CheckWalTail(file, contents);
     if (!cut.ok()) return cut.status();

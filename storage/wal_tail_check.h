@@ -27,8 +27,10 @@
 //     the damage — nothing written later was acknowledged — and (b) the damaged record
 //     shows an unwritten sector: all of its bytes within some 512-byte sector are zeros,
 //     and at least kMinUnwrittenRun of them (its extent is what its header claims, or up to
-//     the file's last non-zero byte); or its later fragments are missing and zeros stand
-//     in their place. Damage without (a) or (b) — a flipped bit in the last acknowledged
+//     the file's last non-zero byte); or it starts with zeros up to the end of its sector,
+//     at least its checksum and one length byte (its first sector was never written,
+//     however few of its bytes it held); or its later fragments are missing and zeros
+//     stand in their place. Damage without (a) or (b) — a flipped bit in the last acknowledged
 //     record has no zeroed sector — is DATA_LOSS naming the file and byte.
 //
 // Thread-safety: pure functions of the files; call before the database is opened.
@@ -51,6 +53,9 @@ namespace accord::storage {
 // a record whose own bytes happen to end in this many zeros at a sector boundary (event
 // records end in event ids, random) would only weaken rule (b) for itself.
 inline constexpr uint64_t kMinUnwrittenRun = 8;
+
+// True for RocksDB's name of a WAL file, "NNNNNN.log" (a base name, no directory).
+bool IsWalFileName(std::string_view file_name);
 
 // Checks one WAL file's whole contents. OK with nullopt: nothing to do; OK with an offset:
 // a torn write, cut the file to that size; DATA_LOSS naming `name` and the byte offset

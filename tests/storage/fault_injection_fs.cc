@@ -128,10 +128,11 @@ struct FaultInjectionFileSystem::State {
   }
 
   std::shared_ptr<TrackedFile> Track(const std::string& path, uint64_t written,
-                                     uint64_t durable) {
+                                     uint64_t durable, uint64_t reused_size = 0) {
     auto file = std::make_shared<TrackedFile>();
     file->written = written;
     file->durable = durable;
+    file->reused_size = reused_size;
     absl::MutexLock lock(&mu);
     files[path] = file;
     return file;
@@ -402,12 +403,8 @@ IOStatus FaultInjectionFileSystem::ReuseWritableFile(const std::string& fname,
     state_->files.erase(old_fname);
   }
   if (reused_size == 0) reused_size = SizeOnDisk(*target(), fname);
-  std::shared_ptr<TrackedFile> tracked = state_->Track(fname, 0, 0);
-  {
-    absl::MutexLock lock(&state_->mu);
-    tracked->reused_size = reused_size;
-  }
-  *result = std::make_unique<TrackedWritableFile>(std::move(file), state_, std::move(tracked));
+  *result = std::make_unique<TrackedWritableFile>(std::move(file), state_,
+                                                  state_->Track(fname, 0, 0, reused_size));
   return s;
 }
 

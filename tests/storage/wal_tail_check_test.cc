@@ -217,14 +217,14 @@ std::string RandomPayload(absl::BitGen& gen, size_t size) {
   return p;
 }
 
-// Many random logs, each prepared with zeros, whose last write is torn at random: some of
+// 2,000 random logs, each prepared with zeros, whose last write is torn at random: some of
 // its 512-byte sectors (at least one holding ≥ kMinUnwrittenRun of its bytes) read as
 // zeros. The check must cut exactly the torn record off — never report DATA_LOSS, never
 // cut an earlier record. With a flipped bit in an earlier record instead, or in the last
 // one, it must report DATA_LOSS.
 TEST(WalTailCheckTest, RandomTornLastWritesAreCutAndRandomFlipsAreDataLoss) {
   absl::BitGen gen;
-  for (int round = 0; round < 300; ++round) {
+  for (int round = 0; round < 2000; ++round) {
     WalWriter w;
     const int records = absl::Uniform<int>(gen, 1, 12);
     size_t last_start = 0;
@@ -252,8 +252,10 @@ TEST(WalTailCheckTest, RandomTornLastWritesAreCutAndRandomFlipsAreDataLoss) {
         any = any || hi - lo >= kMinUnwrittenRun;
       }
     }
+    // A record of a few bytes split over two sectors holds fewer than kMinUnwrittenRun in
+    // each: the rule promises nothing for it (unwritten, it may read as DATA_LOSS).
+    if (candidates.empty()) continue;
     if (!any) {
-      ASSERT_FALSE(candidates.empty());
       const size_t s = candidates[absl::Uniform<size_t>(gen, 0, candidates.size())];
       std::fill(torn.begin() + static_cast<long>(std::max(s, last_start)),
                 torn.begin() + static_cast<long>(std::min(s + 512, end)), '\0');
