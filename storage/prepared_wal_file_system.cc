@@ -1,5 +1,7 @@
 #include "storage/prepared_wal_file_system.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -47,7 +49,10 @@ PreparedWalFileSystem::PreparedWalFileSystem(std::shared_ptr<rocksdb::FileSystem
     spare_ready_ = ready;
     spare_wanted_ = false;
   }
-  thread_ = std::thread([this] { SpareLoop(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "wal-spare");
+    SpareLoop();
+  });
 }
 
 PreparedWalFileSystem::~PreparedWalFileSystem() {
