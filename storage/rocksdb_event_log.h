@@ -210,7 +210,8 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
   const EventLogOptions options_;
   std::vector<std::string> recovery_notes_;  // Set by OpenDb, then read-only.
   std::shared_ptr<rocksdb::FileSystem> file_system_;
-  std::unique_ptr<rocksdb::Env> env_;  // Wraps file_system_ when one is injected.
+  std::unique_ptr<rocksdb::Env> env_;  // Wraps the file system RocksDB uses when it is not
+                                       // the default (injected, or prepared WALs).
 
   // Snapshots handed out (Snapshot::pin keeps an iterator open): Close refuses new ones and
   // waits for these before it closes the database.

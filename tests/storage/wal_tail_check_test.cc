@@ -14,6 +14,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 #include <algorithm>
@@ -45,10 +46,25 @@ std::string ThreeRecords() {
          Record(kFull, std::string(200, 'c'));
 }
 
+using CheckResult = absl::StatusOr<std::optional<uint64_t>>;
+
+// CheckWalTail found nothing to repair.
+::testing::AssertionResult NeedsNoRepair(const CheckResult& cut) {
+  if (!cut.ok()) return ::testing::AssertionFailure() << cut.status();
+  if (cut->has_value()) return ::testing::AssertionFailure() << "cut at " << **cut;
+  return ::testing::AssertionSuccess();
+}
+
+// CheckWalTail calls for a cut at `offset`.
+::testing::AssertionResult IsCutAt(const CheckResult& cut, uint64_t offset) {
+  if (!cut.ok()) return ::testing::AssertionFailure() << cut.status();
+  if (!cut->has_value()) return ::testing::AssertionFailure() << "no cut";
+  if (**cut != offset) return ::testing::AssertionFailure() << "cut at " << **cut;
+  return ::testing::AssertionSuccess();
+}
+
 TEST(WalTailCheckTest, WholeRecordsPass) {
-  const auto cut = CheckWalTail("w.log", ThreeRecords());
-  ASSERT_TRUE(cut.ok()) << cut.status();
-  EXPECT_FALSE(cut->has_value());
+  EXPECT_TRUE(NeedsNoRepair(CheckWalTail("w.log", ThreeRecords())));
 }
 
 TEST(WalTailCheckTest, TornLastRecordPasses) {
@@ -75,17 +91,13 @@ TEST(WalTailCheckTest, LengthOfAnEarlierRecordRaisedPastTheEndIsDataLoss) {
 }
 
 TEST(WalTailCheckTest, ZeroedSpaceAfterTheRecordsPasses) {
-  const auto cut = CheckWalTail("w.log", ThreeRecords() + std::string(64, '\0'));
-  ASSERT_TRUE(cut.ok()) << cut.status();
-  EXPECT_FALSE(cut->has_value());
+  EXPECT_TRUE(NeedsNoRepair(CheckWalTail("w.log", ThreeRecords() + std::string(64, '\0'))));
 }
 
 TEST(WalTailCheckTest, UnknownRecordTypesAreLeftToRocksDb) {
   std::string log(32768, '\xff');  // Type 255: not a record type this check knows.
   log += ThreeRecords();
-  const auto cut = CheckWalTail("w.log", log);
-  ASSERT_TRUE(cut.ok()) << cut.status();
-  EXPECT_FALSE(cut->has_value());
+  EXPECT_TRUE(NeedsNoRepair(CheckWalTail("w.log", log)));
 }
 
 // A WAL prepared with zeros (prepared_wal_file_system.h), as a crash leaves it: records,
@@ -96,9 +108,7 @@ std::string Prepared(const std::string& records) {
 }
 
 TEST(WalTailCheckTest, PreparedWalEndingInZerosNeedsNoRepair) {
-  const auto cut = CheckWalTail("w.log", Prepared(ThreeRecords()));
-  ASSERT_TRUE(cut.ok()) << cut.status();
-  EXPECT_FALSE(cut->has_value());
+  EXPECT_TRUE(NeedsNoRepair(CheckWalTail("w.log", Prepared(ThreeRecords()))));
 }
 
 TEST(WalTailCheckTest, TornWriteWithUnwrittenSectorsIsCutAtTheLastWholeRecord) {
@@ -107,10 +117,7 @@ TEST(WalTailCheckTest, TornWriteWithUnwrittenSectorsIsCutAtTheLastWholeRecord) {
   std::string torn = Record(kFull, std::string(2000, 'd'));
   const size_t written_end = (whole.size() / 512 + 2) * 512;
   std::fill(torn.begin() + static_cast<long>(written_end - whole.size()), torn.end(), '\0');
-  const auto cut = CheckWalTail("w.log", Prepared(whole + torn));
-  ASSERT_TRUE(cut.ok()) << cut.status();
-  ASSERT_TRUE(cut->has_value());
-  EXPECT_EQ(**cut, whole.size());
+  EXPECT_TRUE(IsCutAt(CheckWalTail("w.log", Prepared(whole + torn)), whole.size()));
 }
 
 TEST(WalTailCheckTest, TornWriteWithOnlyTheStartOfItsHeaderWrittenReadsAsZeroedSpace) {
@@ -119,9 +126,7 @@ TEST(WalTailCheckTest, TornWriteWithOnlyTheStartOfItsHeaderWrittenReadsAsZeroedS
   const std::string whole = ThreeRecords();
   std::string torn = Record(kFull, std::string(2000, 'd'));
   std::fill(torn.begin() + 3, torn.end(), '\0');
-  const auto cut = CheckWalTail("w.log", Prepared(whole + torn));
-  ASSERT_TRUE(cut.ok()) << cut.status();
-  EXPECT_FALSE(cut->has_value());
+  EXPECT_TRUE(NeedsNoRepair(CheckWalTail("w.log", Prepared(whole + torn))));
 }
 
 TEST(WalTailCheckTest, TornWriteWhoseFirstSectorIsMissingIsCut) {
@@ -130,20 +135,14 @@ TEST(WalTailCheckTest, TornWriteWhoseFirstSectorIsMissingIsCut) {
   // Only the write's last sector reached the disk.
   const size_t last_sector = ((whole.size() + torn.size()) / 512) * 512 - whole.size();
   std::fill(torn.begin(), torn.begin() + static_cast<long>(last_sector), '\0');
-  const auto cut = CheckWalTail("w.log", Prepared(whole + torn));
-  ASSERT_TRUE(cut.ok()) << cut.status();
-  ASSERT_TRUE(cut->has_value());
-  EXPECT_EQ(**cut, whole.size());
+  EXPECT_TRUE(IsCutAt(CheckWalTail("w.log", Prepared(whole + torn)), whole.size()));
 }
 
 TEST(WalTailCheckTest, FragmentedRecordWithItsEndUnwrittenIsCut) {
   // FIRST fills the rest of the block; its LAST fragment in the next block is zeros.
   const std::string whole = ThreeRecords();
   const std::string first = Record(2, std::string(32768 - whole.size() - 7, 'e'));
-  const auto cut = CheckWalTail("w.log", Prepared(whole + first));
-  ASSERT_TRUE(cut.ok()) << cut.status();
-  ASSERT_TRUE(cut->has_value());
-  EXPECT_EQ(**cut, whole.size());
+  EXPECT_TRUE(IsCutAt(CheckWalTail("w.log", Prepared(whole + first)), whole.size()));
 }
 
 TEST(WalTailCheckTest, FlippedByteInTheLastRecordOfAPreparedWalIsDataLoss) {
