@@ -135,8 +135,12 @@ class HistoryBuilder {
       }
       case v1::EventPayload::kApprovalCompleted: {
         const v1::ApprovalCompleted& e = p.approval_completed();
+        // The rules accept it only when it matches the computed outcome, which has its
+        // own entry at the deciding event; without a note, say what this one adds.
         PushApprovalEntry(v1::DECISION_KIND_APPROVAL_OUTCOME, e.approval_id(),
-                          event.actor().principal(), OutcomeName(e.outcome()), e.note());
+                          event.actor().principal(), OutcomeName(e.outcome()),
+                          e.note().empty() ? "recorded: the outcome its decisions determined"
+                                           : e.note());
         break;
       }
       case v1::EventPayload::kChangeApproved: {

@@ -124,6 +124,23 @@ TEST(DecisionHistoryTest, AllRuleOutcomeComesWithTheLastApproval) {
   EXPECT_EQ(history[2].answers_event_id(), Log::IdOf(3));
 }
 
+TEST(DecisionHistoryTest, RecordedOutcomeWithoutNoteSaysItRecordsTheComputedOne) {
+  Log log;
+  log.Add(kCreated);
+  AddChangeApproval(log, "APPROVAL_RULE_ANY");
+  log.Add(Decide("ana", "DECISION_APPROVE"), "ana");  // v4: settles it.
+  log.Add(R"(approval_completed { approval_id: "A1" outcome: APPROVAL_OUTCOME_APPROVED })", "pm");
+  log.Add(R"(approval_completed { approval_id: "A1" outcome: APPROVAL_OUTCOME_APPROVED
+                                  note: "filed with the contract" })", "pm");
+  const std::vector<v1::DecisionEntry> history = log.History();
+  ASSERT_EQ(history.size(), 4u);
+  EXPECT_EQ(history[2].version(), 5u);
+  EXPECT_EQ(history[2].kind(), v1::DECISION_KIND_APPROVAL_OUTCOME);
+  EXPECT_EQ(history[2].decided_by(), "pm");
+  EXPECT_EQ(history[2].comment(), "recorded: the outcome its decisions determined");
+  EXPECT_EQ(history[3].comment(), "filed with the contract");
+}
+
 TEST(DecisionHistoryTest, AllRuleIsRejectedByTheFirstReject) {
   Log log;
   log.Add(kCreated);
