@@ -55,6 +55,20 @@ int UsageError(const std::string& message) {
   return 2;
 }
 
+// The values `accord history --kind` takes: DecisionKind's names in lower case without
+// their prefix, from the proto, so a kind added there is offered here too.
+std::string DecisionKindNames() {
+  const google::protobuf::EnumDescriptor* kinds = accord::v1::DecisionKind_descriptor();
+  std::string names;
+  for (int i = 0; i < kinds->value_count(); ++i) {
+    if (kinds->value(i)->number() == accord::v1::DECISION_KIND_UNSPECIFIED) continue;
+    std::string name = kinds->value(i)->name().substr(std::string_view("DECISION_KIND_").size());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    absl::StrAppend(&names, names.empty() ? "" : ", ", name);
+  }
+  return names;
+}
+
 std::string ToJson(const google::protobuf::Message& m, bool pretty = false) {
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
@@ -244,9 +258,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> kinds;
   std::string actor_filter;
   history->add_option("PROJECT", project, "project id")->required();
-  history->add_option("--kind", kinds,
-                      "scope_sign_off, approval_decision, approval_outcome, change_decision, "
-                      "acceptance, closure, correction (repeatable)");
+  history->add_option("--kind", kinds, DecisionKindNames() + " (repeatable)");
   history->add_option("--actor", actor_filter, "only decisions by or appended by this principal");
   std::string history_from, history_to;
   history->add_option("--from", history_from, "only decisions recorded at or after this RFC 3339 time");
@@ -403,7 +415,10 @@ int main(int argc, char** argv) {
       accord::v1::DecisionKind kind;
       std::string upper = "DECISION_KIND_";
       for (char c : k) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      if (!accord::v1::DecisionKind_Parse(upper, &kind)) return UsageError("--kind: unknown kind " + k);
+      if (!accord::v1::DecisionKind_Parse(upper, &kind) ||
+          kind == accord::v1::DECISION_KIND_UNSPECIFIED) {
+        return UsageError("--kind: unknown kind " + k + " (one of: " + DecisionKindNames() + ")");
+      }
       request.add_kinds(kind);
     }
     if (!history_from.empty() && !ParseTimestamp(history_from, request.mutable_from_time())) {

@@ -209,7 +209,12 @@ TEST_F(CliDomainTest, HistoryFiltersByKindActorAndTime) {
   CliRun after = Accord("history demo --json --from " + hour_ago);
   EXPECT_EQ(Lines(after.output, "\"kind\":"), Lines(all.output, "\"kind\":")) << after.output;
   EXPECT_EQ(Accord("history demo --from soon").exit_code, 2);
-  EXPECT_EQ(Accord("history demo --kind vibes").exit_code, 2);
+  CliRun unknown_kind = Accord("history demo --kind vibes");
+  EXPECT_EQ(unknown_kind.exit_code, 2);
+  EXPECT_NE(unknown_kind.output.find("unknown kind vibes (one of: scope_sign_off, "),
+            std::string::npos)
+      << unknown_kind.output;
+  EXPECT_EQ(Accord("history demo --kind unspecified").exit_code, 2);
 }
 
 TEST_F(CliDomainTest, ReportIsMarkdownByDefaultAndStructuredWithJson) {
