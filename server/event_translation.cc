@@ -16,8 +16,6 @@ using accord::v1::AppendRequest;
 using accord::v1::ExpectedVersion;
 using accord::v1::ProposedEvent;
 
-constexpr int64_t kMinTimestampSeconds = -62135596800;  // 0001-01-01T00:00:00Z
-constexpr int64_t kMaxTimestampSeconds = 253402300799;  // 9999-12-31T23:59:59Z
 constexpr size_t kMaxMetadataBytes = 128;
 
 std::string Field(size_t i, std::string_view name) {
@@ -40,8 +38,7 @@ absl::Status TranslateEvent(const ProposedEvent& in, size_t i, storage::Proposed
   out->event_id = *id;
   if (in.has_occurred_at()) {
     const auto& t = in.occurred_at();
-    if (t.seconds() < kMinTimestampSeconds || t.seconds() > kMaxTimestampSeconds ||
-        t.nanos() < 0 || t.nanos() > 999999999) {
+    if (!domain::IsValidTimestamp(t)) {
       return absl::InvalidArgumentError(absl::StrCat(
           Field(i, "occurred_at"), ": out of range (0001-01-01 to 9999-12-31, nanos 0..999999999)"));
     }

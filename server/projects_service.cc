@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "server/domain/decision_history.h"
+#include "server/domain/event_validation.h"
 #include "server/domain/portfolio.h"
 #include "server/domain/progress_report.h"
 #include "server/projection_rebuilder.h"
@@ -34,6 +35,16 @@ absl::Time TimeOf(const google::protobuf::Timestamp& t) {
 
 absl::Time NowOr(bool has_now, const google::protobuf::Timestamp& now) {
   return has_now ? TimeOf(now) : absl::Now();
+}
+
+// INVALID_ARGUMENT naming `field` when a request's timestamp is set and outside
+// google.protobuf.Timestamp's range (a raw client can send any seconds and nanos).
+absl::Status CheckTimestamp(bool has, const google::protobuf::Timestamp& t,
+                            std::string_view field) {
+  if (!has || domain::IsValidTimestamp(t)) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(std::string(field), ": out of range (0001-01-01 to 9999-12-31, nanos ",
+                   "0..999999999), got seconds ", t.seconds(), " nanos ", t.nanos()));
 }
 
 absl::StatusOr<uint32_t> PageSize(uint32_t requested) {
@@ -224,15 +235,20 @@ grpc::ServerUnaryReactor* ProjectsService::GetProject(grpc::CallbackServerContex
       options.up_to_version = request.as_of_version();
       break;
     case accord::v1::GetProjectRequest::kAsOfTime:
-      options.recorded_up_to = absl::FromUnixSeconds(request.as_of_time().seconds()) +
-                               absl::Nanoseconds(request.as_of_time().nanos());
+      if (absl::Status s = CheckTimestamp(true, request.as_of_time(), "as_of_time"); !s.ok()) {
+        reactor->Finish(ToGrpcStatus(s));
+        return reactor;
+      }
+      options.recorded_up_to = TimeOf(request.as_of_time());
       break;
     case accord::v1::GetProjectRequest::AS_OF_NOT_SET:
       break;
   }
-  options.now = request.has_now() ? absl::FromUnixSeconds(request.now().seconds()) +
-                                        absl::Nanoseconds(request.now().nanos())
-                                  : absl::Now();
+  if (absl::Status s = CheckTimestamp(request.has_now(), request.now(), "now"); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  options.now = NowOr(request.has_now(), request.now());
   // GetProjectResponse { ProjectState state = 1; }: the state's bytes behind its tag and
   // length. Reserve room for those, then fill them in once the state's size is known.
   constexpr size_t kPrefixRoom = 1 + 10;
@@ -255,6 +271,9 @@ grpc::ServerUnaryReactor* ProjectsService::ListProjects(
     grpc::CallbackServerContext* context, const accord::v1::ListProjectsRequest* request,
     accord::v1::ListProjectsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = CheckTimestamp(request->has_now(), request->now(), "now"); !s.ok()) {
+    return Done(reactor, s);
+  }
   std::vector<std::string> ids;
   if (absl::Status s = ProjectPage(*log_, request->page_token(), request->page_size(), &ids,
                                    response->mutable_next_page_token());
@@ -272,6 +291,7 @@ grpc::ServerUnaryReactor* ProjectsService::GetDecisionHistory(
   if (absl::Status s = ValidateProjectId(request->project_id(), "project_id"); !s.ok()) {
     return Done(reactor, s);
   }
+  if (absl::Status s = domain::ValidateFilter(*request); !s.ok()) return Done(reactor, s);
   auto page_size = PageSize(request->page_size());
   if (!page_size.ok()) return Done(reactor, page_size.status());
   // The history only grows at its end, so an offset into the filtered list is a stable
@@ -304,6 +324,9 @@ grpc::ServerUnaryReactor* ProjectsService::GetReport(grpc::CallbackServerContext
   }
   auto period = domain::ParsePeriod(request->period());
   if (!period.ok()) return Done(reactor, period.status());
+  if (absl::Status s = CheckTimestamp(request->has_now(), request->now(), "now"); !s.ok()) {
+    return Done(reactor, s);
+  }
   auto events = ReadProjectEvents(*log_, request->project_id(), {});  // NOT_FOUND if none.
   if (!events.ok()) return Done(reactor, events.status());
   *response = domain::BuildProgressReport(*events, *period, NowOr(request->has_now(), request->now()));
@@ -316,6 +339,9 @@ grpc::ServerUnaryReactor* ProjectsService::GetClientResponsiveness(
     const accord::v1::GetClientResponsivenessRequest* request,
     accord::v1::GetClientResponsivenessResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = CheckTimestamp(request->has_now(), request->now(), "now"); !s.ok()) {
+    return Done(reactor, s);
+  }
   std::vector<std::string> ids;
   if (!request->project_id().empty()) {
     if (absl::Status s = ValidateProjectId(request->project_id(), "project_id"); !s.ok()) {

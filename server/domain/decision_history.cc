@@ -12,6 +12,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "server/domain/event_validation.h"
 #include "server/domain/project_projection.h"
 
 namespace accord::domain {
@@ -322,6 +323,29 @@ bool Before(const google::protobuf::Timestamp& a, const google::protobuf::Timest
 
 std::vector<v1::DecisionEntry> DecisionHistory(const std::vector<v1::RecordedEvent>& events) {
   return HistoryBuilder(events).Build();
+}
+
+absl::Status ValidateFilter(const v1::GetDecisionHistoryRequest& filter) {
+  for (int i = 0; i < filter.kinds_size(); ++i) {
+    const int kind = filter.kinds(i);
+    if (kind == v1::DECISION_KIND_UNSPECIFIED || !v1::DecisionKind_IsValid(kind)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("kinds[", i, "]: not a decision kind: ", kind));
+    }
+  }
+  if (filter.has_from_time() && !IsValidTimestamp(filter.from_time())) {
+    return absl::InvalidArgumentError(
+        "from_time: out of range (0001-01-01 to 9999-12-31, nanos 0..999999999)");
+  }
+  if (filter.has_to_time() && !IsValidTimestamp(filter.to_time())) {
+    return absl::InvalidArgumentError(
+        "to_time: out of range (0001-01-01 to 9999-12-31, nanos 0..999999999)");
+  }
+  if (filter.has_from_time() && filter.has_to_time() &&
+      !Before(filter.from_time(), filter.to_time())) {
+    return absl::InvalidArgumentError("to_time: must be after from_time");
+  }
+  return absl::OkStatus();
 }
 
 bool MatchesFilter(const v1::DecisionEntry& entry, const v1::GetDecisionHistoryRequest& filter) {

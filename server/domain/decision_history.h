@@ -11,6 +11,8 @@
 
 #include <vector>
 
+#include "absl/status/status.h"
+
 #include "accord/v1/common.pb.h"
 #include "accord/v1/projects.pb.h"
 
@@ -28,6 +30,11 @@ std::vector<accord::v1::DecisionEntry> DecisionHistory(
 // only when set. Paging and project_id are the caller's business.
 bool MatchesFilter(const accord::v1::DecisionEntry& entry,
                    const accord::v1::GetDecisionHistoryRequest& filter);
+
+// INVALID_ARGUMENT naming the field when the request's filters cannot be applied: a kind
+// that is unknown or unspecified, a time out of Timestamp's range, or to_time not after
+// from_time. OK otherwise.
+absl::Status ValidateFilter(const accord::v1::GetDecisionHistoryRequest& filter);
 
 }  // namespace accord::domain
 

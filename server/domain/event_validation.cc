@@ -160,9 +160,8 @@ absl::Status ValidateMessage(const Message& m, const FieldPath& path);
 absl::Status ValidateForeignMessage(const Message& m, const FieldPath& path) {
   if (m.GetDescriptor() != google::protobuf::Timestamp::descriptor()) return absl::OkStatus();
   const auto& t = static_cast<const google::protobuf::Timestamp&>(m);
-  if (t.seconds() < -62135596800 || t.seconds() > 253402300799 || t.nanos() < 0 ||
-      t.nanos() > 999999999) {
-    return Invalid(path, "timestamp out of range (0001-01-01 to 9999-12-31)");
+  if (!IsValidTimestamp(t)) {
+    return Invalid(path, "timestamp out of range (0001-01-01 to 9999-12-31, nanos 0..999999999)");
   }
   return absl::OkStatus();
 }
@@ -319,6 +318,13 @@ bool IsValidId(std::string_view id) {
     if (!ok) return false;
   }
   return true;
+}
+
+bool IsValidTimestamp(const google::protobuf::Timestamp& t) {
+  constexpr int64_t kMinSeconds = -62135596800;  // 0001-01-01T00:00:00Z
+  constexpr int64_t kMaxSeconds = 253402300799;  // 9999-12-31T23:59:59Z
+  return t.seconds() >= kMinSeconds && t.seconds() <= kMaxSeconds && t.nanos() >= 0 &&
+         t.nanos() <= 999999999;
 }
 
 std::optional<int> ParseDate(std::string_view s) {

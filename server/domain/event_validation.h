@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "accord/v1/events.pb.h"
+#include "google/protobuf/timestamp.pb.h"
 
 namespace accord::domain {
 
@@ -21,6 +22,10 @@ inline constexpr uint32_t kCurrentSchemaVersion = 1;
 
 // True for ids used as keys and bus subject tokens: [A-Za-z0-9_-]{1,64}.
 bool IsValidId(std::string_view id);
+
+// Whether `t` lies in google.protobuf.Timestamp's valid range: 0001-01-01T00:00:00Z to
+// 9999-12-31T23:59:59.999999999Z, nanos in [0, 999999999].
+bool IsValidTimestamp(const google::protobuf::Timestamp& t);
 
 // Parses an ISO date "YYYY-MM-DD" into a sortable key yyyymmdd; nullopt if invalid.
 std::optional<int> ParseDate(std::string_view date);

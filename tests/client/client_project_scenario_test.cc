@@ -214,6 +214,50 @@ TEST_F(ClientProjectScenarioTest, ListRpcsPageWithPageSizeAndToken) {
   EXPECT_TRUE(absl::IsInvalidArgument(server_.Client().ListProjects(list).status()));
 }
 
+// Every time a Projects request carries is checked against Timestamp's range, and the
+// history's filters against their rules, before anything is read.
+TEST_F(ClientProjectScenarioTest, RequestTimesAndFiltersOutOfRangeAreRefusedNamingTheField) {
+  google::protobuf::Timestamp bad;
+  bad.set_seconds(absl::ToUnixSeconds(kToday));
+  bad.set_nanos(1'000'000'000);
+  auto refused = [](const absl::Status& status, const std::string& field) {
+    EXPECT_TRUE(absl::IsInvalidArgument(status)) << field << ": " << status;
+    EXPECT_EQ(status.message().substr(0, field.size() + 1), field + ":") << status;
+  };
+  v1::GetProjectRequest project;
+  project.set_project_id("shop");
+  *project.mutable_as_of_time() = bad;
+  refused(server_.Client().GetProject(project).status(), "as_of_time");
+  project.clear_as_of_time();
+  *project.mutable_now() = bad;
+  refused(server_.Client().GetProject(project).status(), "now");
+
+  v1::ListProjectsRequest list;
+  *list.mutable_now() = bad;
+  refused(server_.Client().ListProjects(list).status(), "now");
+  v1::GetReportRequest report;
+  report.set_project_id("shop");
+  report.set_period("2026-11");
+  *report.mutable_now() = bad;
+  refused(server_.Client().GetReport(report).status(), "now");
+  v1::GetClientResponsivenessRequest responsiveness;
+  *responsiveness.mutable_now() = bad;
+  refused(server_.Client().GetClientResponsiveness(responsiveness).status(), "now");
+
+  v1::GetDecisionHistoryRequest history;
+  history.set_project_id("shop");
+  *history.mutable_from_time() = bad;
+  refused(server_.Client().GetDecisionHistory(history).status(), "from_time");
+  history.clear_from_time();
+  *history.mutable_from_time() = Ts(kToday);
+  *history.mutable_to_time() = Ts(kToday - absl::Hours(1));
+  refused(server_.Client().GetDecisionHistory(history).status(), "to_time");
+  history.clear_from_time();
+  history.clear_to_time();
+  history.add_kinds(static_cast<v1::DecisionKind>(42));
+  refused(server_.Client().GetDecisionHistory(history).status(), "kinds[0]");
+}
+
 TEST_F(ClientProjectScenarioTest, EveryRuleBrokenOnPurposeIsRefused) {
   ExpectRefused("shop", "alice", R"(change_approved { change_id: "CR-1" })", "change.approve_after_request");
   ExpectRefused("shop", "alice", R"(change_implemented { change_id: "CR-9" })", "reference.exists");

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
@@ -365,6 +366,45 @@ TEST(DecisionHistoryFilterTest, OpenEndedTimeRange) {
   filter.clear_from_time();
   *filter.mutable_to_time() = Ts(At(2026, 3, 2));
   EXPECT_FALSE(MatchesFilter(late, filter));
+}
+
+TEST(DecisionHistoryFilterTest, ValidFiltersPass) {
+  v1::GetDecisionHistoryRequest filter;
+  EXPECT_TRUE(ValidateFilter(filter).ok());
+  filter.add_kinds(v1::DECISION_KIND_CORRECTION);
+  *filter.mutable_from_time() = Ts(At(2026, 3, 2));
+  *filter.mutable_to_time() = Ts(At(2026, 3, 3));
+  EXPECT_TRUE(ValidateFilter(filter).ok());
+}
+
+TEST(DecisionHistoryFilterTest, UnknownOrUnspecifiedKindIsInvalidAndNamesItsIndex) {
+  v1::GetDecisionHistoryRequest filter;
+  filter.add_kinds(v1::DECISION_KIND_CLOSURE);
+  filter.add_kinds(static_cast<v1::DecisionKind>(99));
+  absl::Status status = ValidateFilter(filter);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "kinds[1]: not a decision kind: 99");
+  filter.set_kinds(1, v1::DECISION_KIND_UNSPECIFIED);
+  EXPECT_EQ(ValidateFilter(filter).message(), "kinds[1]: not a decision kind: 0");
+}
+
+TEST(DecisionHistoryFilterTest, TimeOutOfTimestampRangeIsInvalid) {
+  v1::GetDecisionHistoryRequest filter;
+  filter.mutable_from_time()->set_nanos(-1);
+  EXPECT_EQ(ValidateFilter(filter).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(ValidateFilter(filter).message(), "from_time: out of range"));
+  filter.clear_from_time();
+  filter.mutable_to_time()->set_seconds(253402300800);  // 10000-01-01.
+  EXPECT_TRUE(absl::StartsWith(ValidateFilter(filter).message(), "to_time: out of range"));
+}
+
+TEST(DecisionHistoryFilterTest, ToTimeMustBeAfterFromTime) {
+  v1::GetDecisionHistoryRequest filter;
+  *filter.mutable_from_time() = Ts(At(2026, 3, 2));
+  *filter.mutable_to_time() = Ts(At(2026, 3, 2));
+  absl::Status status = ValidateFilter(filter);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "to_time: must be after from_time");
 }
 
 TEST(DecisionHistoryFilterTest, FiltersApplyToABuiltHistory) {
