@@ -381,6 +381,10 @@ grpc::ServerWriteReactor<SubscribeResponse>* EventStoreService::Subscribe(
         "from_position: applies to all-project subscriptions; use from_version with a "
         "project_id"));
   }
+  if (request->from_end() && (request->from_version() != 0 || request->from_position() != 0)) {
+    return FailStream<SubscribeResponse>(absl::InvalidArgumentError(
+        "from_end: starts after the last event; leave from_version and from_position unset"));
+  }
   auto reactor = std::make_shared<SubscribeReactor>(log_, hub_, request->project_id());
   reactor->Start(*request);
   return reactor.get();  // Keeps itself alive until OnDone.

@@ -222,5 +222,30 @@ TEST(SubscriptionTest, InvalidProjectIdIsInvalidArgument) {
   EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
 }
 
+TEST(SubscriptionTest, ConflictingStartIsInvalidArgumentNamingTheField) {
+  InProcessServer server;
+  auto client = server.Client();
+  auto refused = [&](const SubscribeRequest& request, const std::string& field) {
+    absl::Status s = client.Subscribe(request, [](const SubscribeResponse&) { return true; });
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << field << ": " << s;
+    EXPECT_EQ(s.message().substr(0, field.size() + 1), field + ":") << s;
+  };
+  SubscribeRequest all;
+  all.set_from_version(3);  // A version needs a project.
+  refused(all, "from_version");
+  SubscribeRequest project;
+  project.set_project_id("p1");
+  project.set_from_position(3);  // A position belongs to all-project subscriptions.
+  refused(project, "from_position");
+  project.clear_from_position();
+  project.set_from_version(3);
+  project.set_from_end(true);
+  refused(project, "from_end");
+  all.clear_from_version();
+  all.set_from_position(7);
+  all.set_from_end(true);
+  refused(all, "from_end");
+}
+
 }  // namespace
 }  // namespace accord::testing
