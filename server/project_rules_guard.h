@@ -13,10 +13,11 @@
 // passed a multiple of `snapshot_every` versions to the group's batch; readers of past
 // states start from them (project_reader.h).
 //
-// A large project (cold after a restart, or evicted here) is read on the log's loader
-// thread instead (Preload, then Adopt on the writer), so that reading it does not hold up
-// other projects' appends; small ones, and one whose state was dropped while it has
-// appends in flight (a correction's), are read by Admit on the writer.
+// A large project (cold after a restart, evicted here, or dropped after a correction) is
+// read on the log's loader thread instead (Preload, then Adopt on the writer), so that
+// reading it does not hold up other projects' appends; when its state was dropped while
+// some of it was still on its way to the disk, the log holds its next appends until that
+// is durable, then has it read. Small ones are read by Admit on the writer.
 //
 // Thread-safety: as AppendGuard: Preload on the log's loader thread (it reads only its
 // arguments and loaded_events_, which is atomic), everything else on the writer thread.

@@ -512,11 +512,14 @@ void RocksEventLog::WriterLoop() {
       absl::MutexLock lock(&queue_mu_);
       queue_mu_.Await(absl::Condition(
           +[](RocksEventLog* log) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-            return !log->queue_.empty() || !log->loaded_.empty() ||
+            return !log->queue_.empty() || !log->loaded_.empty() || log->outcomes_to_check_ ||
                    (log->closed_ && log->loads_outstanding_ == 0);
           },
           this));
-      if (queue_.empty() && loaded_.empty()) break;  // Closed and drained, no load pending.
+      if (queue_.empty() && loaded_.empty() && !outcomes_to_check_) {
+        break;  // Closed and drained, no load pending.
+      }
+      outcomes_to_check_ = false;
       loaded.swap(loaded_);
       loads_outstanding_ -= loaded.size();
       if (loaded.empty()) group = take_group();
@@ -536,21 +539,38 @@ void RocksEventLog::WriterLoop() {
     }
 
     std::unique_ptr<PreparedGroup> prepared;
-    std::vector<std::string> to_load;
+    std::vector<std::string> to_load;  // Loads to count and request.
+    std::vector<std::string> awaited;  // Loads counted when their appends were parked.
+    size_t awaiting_added = 0;
     {
       absl::MutexLock lock(&writer_mu_);
       ProcessOutcomes();
+      TakeDurableAwaiting(awaited);
       EvictIdleStreams();
-      ParkColdAppends(group, to_load);
+      ParkColdAppends(group, to_load, awaiting_added);
       if (!group.empty()) prepared = PrepareGroup(std::move(group));
     }
-    if (!to_load.empty()) {
-      {
-        absl::MutexLock lock(&queue_mu_);  // Counted first: the writer waits for each.
-        loads_outstanding_ += to_load.size();
-      }
+    if (!to_load.empty() || awaiting_added > 0) {
+      absl::MutexLock lock(&queue_mu_);  // Counted first: the writer waits for each.
+      loads_outstanding_ += to_load.size() + awaiting_added;
+    }
+    if (!to_load.empty() || !awaited.empty()) {
       absl::MutexLock lock(&load_mu_);
       for (std::string& project_id : to_load) to_load_.push_back(std::move(project_id));
+      for (std::string& project_id : awaited) to_load_.push_back(std::move(project_id));
+    }
+    if (awaiting_durable_count_.load() > 0) {
+      // The syncer flags outcomes only while it sees a project awaiting them; one reported
+      // before that (after ProcessOutcomes ran) would otherwise wait for the next append.
+      bool reported;
+      {
+        absl::MutexLock lock(&sync_mu_);
+        reported = !outcomes_.empty();
+      }
+      if (reported) {
+        absl::MutexLock lock(&queue_mu_);
+        outcomes_to_check_ = true;
+      }
     }
     if (prepared != nullptr) {
       // Room was waited for before the group was taken; only this thread adds groups.
@@ -587,8 +607,22 @@ std::vector<std::unique_ptr<RocksEventLog::PendingAppend>> RocksEventLog::TakeLo
   return ready;
 }
 
+void RocksEventLog::TakeDurableAwaiting(std::vector<std::string>& to_load) {
+  for (auto it = awaiting_durable_.begin(); it != awaiting_durable_.end();) {
+    auto stream = streams_.find(*it);
+    // Forgotten after a failed write: the database is all of it then too.
+    if (stream == streams_.end() || stream->second->version == stream->second->durable_version) {
+      to_load.push_back(*it);
+      awaiting_durable_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  awaiting_durable_count_.store(awaiting_durable_.size());
+}
+
 void RocksEventLog::ParkColdAppends(std::vector<std::unique_ptr<PendingAppend>>& group,
-                                    std::vector<std::string>& to_load) {
+                                    std::vector<std::string>& to_load, size_t& awaiting_added) {
   std::vector<std::unique_ptr<PendingAppend>> now;
   now.reserve(group.size());
   for (auto& pending : group) {
@@ -620,13 +654,19 @@ void RocksEventLog::ParkColdAppends(std::vector<std::unique_ptr<PendingAppend>>&
         pending->load_tried = true;
       } else if (AppendGuard* guard = options_.append_guard;
                  guard != nullptr && !guard->HasProject(project_id)) {
-        // The guard dropped its state (evicted it, say): a large project is read again on
-        // the loader, if nothing of it is in flight (the database is then all of it).
+        // The guard dropped its state (evicted it, or a correction changed what earlier
+        // events mean): a large project is read again on the loader once nothing of it is
+        // in flight (the database is then all of it). Its appends wait meanwhile, not the
+        // writer and every other project's appends behind it.
         const StreamState& stream = *streams_.find(project_id)->second;
-        if (stream.version == stream.durable_version &&
-            stream.version > kInlineGuardedLoadMaxIds) {
+        if (stream.version > kInlineGuardedLoadMaxIds) {
           parked_[project_id].push_back(std::move(pending));
-          to_load.push_back(project_id);
+          if (stream.version == stream.durable_version) {
+            to_load.push_back(project_id);
+          } else {
+            awaiting_durable_.insert(project_id);
+            ++awaiting_added;
+          }
           continue;
         }
       }
@@ -634,6 +674,7 @@ void RocksEventLog::ParkColdAppends(std::vector<std::unique_ptr<PendingAppend>>&
     now.push_back(std::move(pending));
   }
   group.swap(now);
+  awaiting_durable_count_.store(awaiting_durable_.size());
 }
 
 void RocksEventLog::LoaderLoop() {
@@ -813,6 +854,10 @@ void RocksEventLog::SyncLoop() {
       absl::MutexLock lock(&sync_mu_);
       for (const auto& group : groups) outcomes_.push_back({group->epoch, group->status});
       syncing_ = false;
+    }
+    if (awaiting_durable_count_.load() > 0) {
+      absl::MutexLock lock(&queue_mu_);  // A project's appends wait for these outcomes.
+      outcomes_to_check_ = true;
     }
     // The callbacks complete RPCs, which costs socket writes: run them on the completion
     // thread so this thread goes straight back to the disk with the next groups.

@@ -30,12 +30,15 @@
 // open, so a check costs O(events in the request), not O(stream length). That first load
 // scans the project's index (≈0.4 µs per append ever made to it): the writer reads a
 // small or new project itself, and hands a longer one (over kInlineLoadMaxChunks appends,
-// or more events than it reads inline) to a fourth thread, the loader, so that one large cold project does not hold up every
-// other project's appends. Its appends are parked until its state arrives, then go first,
+// or more events than it reads inline) to a fourth thread, the loader, so that one large
+// cold project does not hold up every other project's appends. Its appends are parked until its state arrives, then go first,
 // in the order they came. A load that fails is retried inline by the writer, which reports
 // the error to the appends. The loader also lets the append guard read such a project
 // (AppendGuard::Preload: the rules' state, from its latest snapshot and the events after
-// it), so that is off the writer too.
+// it), so that is off the writer too; also when the guard drops a large project's state
+// later (AppendGuard::HasProject false): if some of the project is still in flight, its
+// appends are parked until that is durable (or failed), since the loader reads only the
+// database.
 //
 // Thread-safety: as EventLog. Ownership: owns the RocksDB instance.
 #ifndef ACCORD_STORAGE_ROCKSDB_EVENT_LOG_H_
@@ -51,6 +54,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "storage/event_id.h"
@@ -154,9 +158,14 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   // Writer: moves the appends of `group` whose project is cold (not in memory), large and
   // not held by the append guard, or still loading into parked_, adding the projects to
-  // read to `to_load`.
+  // read to `to_load`, or to awaiting_durable_ (counting them in `awaiting_added`) when
+  // some of the project is still in flight.
   void ParkColdAppends(std::vector<std::unique_ptr<PendingAppend>>& group,
-                       std::vector<std::string>& to_load)
+                       std::vector<std::string>& to_load, size_t& awaiting_added)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  // Writer: moves the projects of awaiting_durable_ with nothing in flight any more to
+  // `to_load` (their loads are counted in loads_outstanding_ already).
+  void TakeDurableAwaiting(std::vector<std::string>& to_load)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   // Writer: checks, sequences and encodes a group, including the guard's snapshots.
   std::unique_ptr<PreparedGroup> PrepareGroup(std::vector<std::unique_ptr<PendingAppend>> appends)
@@ -234,8 +243,11 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
   bool closed_ ABSL_GUARDED_BY(queue_mu_) = false;
   // Loader -> writer: states read for cold projects (the writer wakes on them too).
   std::vector<LoadedStream> loaded_ ABSL_GUARDED_BY(queue_mu_);
-  // Loads requested and not yet taken back by the writer: it exits only at zero.
+  // Loads requested (or awaited, see awaiting_durable_) and not yet taken back by the
+  // writer: it exits only at zero.
   size_t loads_outstanding_ ABSL_GUARDED_BY(queue_mu_) = 0;
+  // Syncer -> writer: outcomes were reported while a project awaits them (wakes the writer).
+  bool outcomes_to_check_ ABSL_GUARDED_BY(queue_mu_) = false;
 
   // Writer -> loader: projects to read.
   absl::Mutex load_mu_;
@@ -252,6 +264,11 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
   // request until its result is taken).
   absl::flat_hash_map<std::string, std::vector<std::unique_ptr<PendingAppend>>> parked_
       ABSL_GUARDED_BY(writer_mu_);
+  // Projects whose appends are parked until nothing of them is in flight, to be read on
+  // the loader then: the guard dropped a large project's state (a correction's, say) while
+  // its appends were on their way to the disk, which the loader cannot read.
+  absl::flat_hash_set<std::string> awaiting_durable_ ABSL_GUARDED_BY(writer_mu_);
+  std::atomic<size_t> awaiting_durable_count_{0};  // Its size, for the syncer.
   uint64_t next_position_ ABSL_GUARDED_BY(writer_mu_) = 1;
   size_t cached_event_ids_ ABSL_GUARDED_BY(writer_mu_) = 0;  // Sum of version_by_id sizes.
   uint64_t use_clock_ ABSL_GUARDED_BY(writer_mu_) = 0;       // Stamps StreamState::last_used.

@@ -14,7 +14,9 @@
 #include "absl/synchronization/notification.h"
 #include "google/protobuf/text_format.h"
 #include "server/event_translation.h"
+#include "storage/rocksdb_event_log.h"
 #include "tests/server/test_server.h"
+#include "tests/storage/fault_injection_fs.h"
 
 namespace accord::testing {
 namespace {
@@ -42,6 +44,28 @@ class ProjectRulesGuardTest : public ::testing::Test {
     auto batch = server::TranslateAppend(request, {actor, ""});
     if (!batch.ok()) return batch.status();
     return log_->Append(*std::move(batch)).status();
+  }
+
+  // An append's answer, delivered on the log's completion thread.
+  struct Outcome {
+    accord::v1::AppendRequest request;  // The batch points into it until answered.
+    absl::Notification done;
+    absl::StatusOr<storage::AppendResult> result = absl::UnknownError("not answered");
+  };
+  // Append without waiting for the answer.
+  void AppendAsync(const std::string& project, const std::string& actor,
+                   const std::string& payload, Outcome* outcome) {
+    accord::v1::AppendRequest& request = outcome->request;
+    request.set_project_id(project);
+    auto* e = request.add_events();
+    e->set_event_id(client::NewEventId());
+    ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(payload, e->mutable_payload()));
+    auto batch = server::TranslateAppend(request, {actor, ""});
+    ASSERT_TRUE(batch.ok()) << batch.status();
+    log_->AppendAsync(*std::move(batch), [outcome](absl::StatusOr<storage::AppendResult> r) {
+      outcome->result = std::move(r);
+      outcome->done.Notify();
+    });
   }
 
   TempDir dir_;
@@ -210,28 +234,9 @@ class ProjectRulesGuardColdLoadTest : public ProjectRulesGuardTest {
 };
 
 TEST_F(ProjectRulesGuardColdLoadTest, ABigColdProjectsRulesAreReadOnTheLoaderWhileOthersAppend) {
-  struct Outcome {
-    accord::v1::AppendRequest request;  // The batch points into it until answered.
-    absl::Notification done;
-    absl::StatusOr<storage::AppendResult> result = absl::UnknownError("not answered");
-  };
-  auto append_async = [this](const std::string& project, const std::string& actor,
-                             const std::string& payload, Outcome* outcome) {
-    accord::v1::AppendRequest& request = outcome->request;
-    request.set_project_id(project);
-    auto* e = request.add_events();
-    e->set_event_id(client::NewEventId());
-    ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(payload, e->mutable_payload()));
-    auto batch = server::TranslateAppend(request, {actor, ""});
-    ASSERT_TRUE(batch.ok()) << batch.status();
-    log_->AppendAsync(*std::move(batch), [outcome](absl::StatusOr<storage::AppendResult> r) {
-      outcome->result = std::move(r);
-      outcome->done.Notify();
-    });
-  };
   // ann decides A1 again: only a state that knows the first decision refuses it.
   Outcome big;
-  append_async("big", "ann",
+  AppendAsync("big", "ann",
                R"(approval_decided { approval_id: "A1" approver: "ann" decision: DECISION_APPROVE })",
                &big);
   ASSERT_TRUE(held_.preloading.WaitForNotificationWithTimeout(absl::Seconds(10)))
@@ -240,7 +245,7 @@ TEST_F(ProjectRulesGuardColdLoadTest, ABigColdProjectsRulesAreReadOnTheLoaderWhi
 
   // While the rules' read of "big" is held, another project's append commits.
   Outcome small;
-  append_async("small", "pm", R"(status_updated { health: HEALTH_AMBER })", &small);
+  AppendAsync("small", "pm", R"(status_updated { health: HEALTH_AMBER })", &small);
   ASSERT_TRUE(small.done.WaitForNotificationWithTimeout(absl::Seconds(10)))
       << "an append to another project waited for the big project's load";
   EXPECT_TRUE(small.result.ok()) << small.result.status();
@@ -280,6 +285,90 @@ TEST_F(ProjectRulesGuardColdLoadTest, AStateTheRulesEvictedIsReadAgainOnTheLoade
   EXPECT_TRUE(absl::IsFailedPrecondition(again)) << again;
   EXPECT_NE(again.message().find("approval.decide_once"), std::string::npos) << again;
   EXPECT_EQ(held_.preloaded(), (std::vector<std::string>{"big", "big"}));
+}
+
+// A correction makes the rules drop a large project's state while the correction is still
+// on its way to the disk. The project's next append waits until nothing of it is in flight,
+// and its state is then read on the loader: the writer does not replay the project while
+// every other project's appends queue behind it. Syncs are held in the fault-injection file
+// system so that the correction is deterministically in flight.
+class ProjectRulesGuardInFlightCorrectionTest : public ProjectRulesGuardTest {
+ protected:
+  void SetUp() override {
+    storage::EventLogOptions options;
+    options.data_dir = dir_.Sub("db");
+    options.append_guard = &held_;
+    fs_ = std::make_shared<FaultInjectionFileSystem>();
+    auto log = storage::RocksEventLog::Open(options, fs_);
+    ASSERT_TRUE(log.ok()) << log.status();
+    log_ = *std::move(log);
+    ASSERT_TRUE(Append("big", "pm", R"(project_created { name: "n" client_org: "c" })").ok());
+    for (int v = 2; v <= 300; ++v) {
+      ids_.push_back(client::NewEventId());
+      ASSERT_TRUE(Append("big", "pm", R"(status_updated { health: HEALTH_GREEN })", ids_.back()).ok());
+    }
+    ASSERT_TRUE(Append("small", "pm", R"(project_created { name: "s" client_org: "c" })").ok());
+  }
+  // Retracts version 5 of "big" and, while that is held in its sync, appends to "big"
+  // again. Syncs stay held: the test releases them.
+  void AppendBehindACorrectionBeingSynced(Outcome* correction, Outcome* next) {
+    fs_->HoldSyncs(true);
+    AppendAsync("big", "pm",
+                absl::StrCat(R"(event_retracted { retracted_event_id: ")", ids_[3],
+                             R"(" reason: "sent twice" })"),
+                correction);
+    ASSERT_TRUE(fs_->WaitForHeldSync(absl::Seconds(10))) << "the correction never synced";
+    AppendAsync("big", "pm", R"(status_updated { health: HEALTH_AMBER })", next);
+  }
+  void TearDown() override {
+    fs_->HoldSyncs(false);
+    if (!held_.release.HasBeenNotified()) held_.release.Notify();
+  }
+
+  std::shared_ptr<FaultInjectionFileSystem> fs_;
+  server::ProjectRulesGuard rules_{/*snapshot_every=*/100};
+  HeldPreloadGuard held_{&rules_};
+  std::vector<std::string> ids_;  // Of versions 2..300.
+};
+
+TEST_F(ProjectRulesGuardInFlightCorrectionTest, NextAppendWaitsForTheCorrectionAndIsReadOnTheLoader) {
+  Outcome correction, next;
+  ASSERT_NO_FATAL_FAILURE(AppendBehindACorrectionBeingSynced(&correction, &next));
+  fs_->HoldSyncs(false);
+
+  ASSERT_TRUE(correction.done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  ASSERT_TRUE(correction.result.ok()) << correction.result.status();
+  ASSERT_TRUE(held_.preloading.WaitForNotificationWithTimeout(absl::Seconds(10)))
+      << "the state the correction dropped was not read by Preload (the writer read it)";
+  EXPECT_EQ(held_.preload_thread, "log-loader");
+  // While the loader holds the big project, another project's append commits.
+  EXPECT_TRUE(Append("small", "pm", R"(status_updated { health: HEALTH_RED })").ok());
+  EXPECT_FALSE(next.done.HasBeenNotified());
+
+  held_.release.Notify();
+  ASSERT_TRUE(next.done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  ASSERT_TRUE(next.result.ok()) << next.result.status();
+  EXPECT_EQ(next.result->first_version, 302u);
+  // From the start (no snapshot before version 5): all 301 events, on the loader.
+  EXPECT_EQ(held_.preload_loaded, 301u);
+}
+
+TEST_F(ProjectRulesGuardInFlightCorrectionTest, NextAppendCarriesOnWhenTheCorrectionFailsToWrite) {
+  held_.release.Notify();  // Not about holding the load.
+  Outcome correction, next;
+  ASSERT_NO_FATAL_FAILURE(AppendBehindACorrectionBeingSynced(&correction, &next));
+  fs_->FailNextSyncs(1);
+  fs_->HoldSyncs(false);
+
+  ASSERT_TRUE(correction.done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_TRUE(absl::IsUnavailable(correction.result.status())) << correction.result.status();
+  ASSERT_TRUE(next.done.WaitForNotificationWithTimeout(absl::Seconds(10)))
+      << "the append waiting for the failed correction was never answered";
+  ASSERT_TRUE(next.result.ok()) << next.result.status();
+  EXPECT_EQ(next.result->first_version, 301u);  // The correction was never written.
+  // Its state was read from the log after the failure, on the loader.
+  EXPECT_EQ(held_.preloaded(), std::vector<std::string>{"big"});
+  EXPECT_EQ(held_.preload_thread, "log-loader");
 }
 
 }  // namespace
