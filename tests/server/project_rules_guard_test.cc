@@ -371,5 +371,26 @@ TEST_F(ProjectRulesGuardInFlightCorrectionTest, NextAppendCarriesOnWhenTheCorrec
   EXPECT_EQ(held_.preload_thread, "log-loader");
 }
 
+TEST_F(ProjectRulesGuardInFlightCorrectionTest, CloseCommitsTheAppendWaitingBehindACorrection) {
+  held_.release.Notify();  // Not about holding the load.
+  Outcome correction, next;
+  ASSERT_NO_FATAL_FAILURE(AppendBehindACorrectionBeingSynced(&correction, &next));
+  absl::Notification closed;
+  absl::Status close_status;
+  std::thread closer([&] {
+    close_status = log_->Close();
+    closed.Notify();
+  });
+  EXPECT_FALSE(closed.WaitForNotificationWithTimeout(absl::Milliseconds(200)));
+  fs_->HoldSyncs(false);
+  closer.join();
+  ASSERT_TRUE(close_status.ok()) << close_status;
+  ASSERT_TRUE(correction.done.HasBeenNotified() && next.done.HasBeenNotified())
+      << "Close returned before answering the appends";
+  EXPECT_TRUE(correction.result.ok()) << correction.result.status();
+  ASSERT_TRUE(next.result.ok()) << next.result.status();
+  EXPECT_EQ(next.result->first_version, 302u);
+}
+
 }  // namespace
 }  // namespace accord::testing
