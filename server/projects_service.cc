@@ -327,9 +327,16 @@ grpc::ServerUnaryReactor* ProjectsService::GetReport(grpc::CallbackServerContext
   if (absl::Status s = CheckTimestamp(request->has_now(), request->now(), "now"); !s.ok()) {
     return Done(reactor, s);
   }
-  auto events = ReadProjectEvents(*log_, request->project_id(), {});  // NOT_FOUND if none.
-  if (!events.ok()) return Done(reactor, events.status());
-  *response = domain::BuildProgressReport(*events, *period, NowOr(request->has_now(), request->now()));
+  // Two state reads, each from a snapshot and the events after it (not the whole stream):
+  // the latest state names the project's zone, which places the period's end.
+  auto latest = ReadProjectState(*log_, request->project_id(), {});  // NOT_FOUND if none.
+  if (!latest.ok()) return Done(reactor, latest.status());
+  const absl::TimeZone zone = domain::ProjectZone(*latest);
+  auto at_end = ReadProjectState(
+      *log_, request->project_id(),
+      domain::ReportReplayOptions(*period, zone, NowOr(request->has_now(), request->now())));
+  if (!at_end.ok()) return Done(reactor, at_end.status());
+  *response = domain::ReportFromState(*at_end, *period, zone);
   response->set_project_id(request->project_id());
   return Done(reactor, absl::OkStatus());
 }

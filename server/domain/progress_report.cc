@@ -131,16 +131,6 @@ absl::StatusOr<ReportPeriod> ParseRange(std::string_view period, size_t dots) {
 // ---------------------------------------------------------------------------------------
 // Selecting the report's content
 
-// The project's zone as the whole log knows it, so that a corrected project_created
-// counts even when the correction came after the period; UTC when unnamed or unknown.
-absl::TimeZone ProjectZone(const std::vector<v1::RecordedEvent>& events) {
-  const v1::ProjectState latest = Replay(events);
-  absl::TimeZone zone;
-  const std::string& name = latest.charter().time_zone();
-  if (!name.empty() && absl::LoadTimeZone(name, &zone)) return zone;
-  return absl::UTCTimeZone();
-}
-
 // The period's days in the project's zone. A period whose dates do not parse contains
 // no day (ParsePeriod never yields one).
 struct DayRange {
@@ -560,20 +550,40 @@ absl::StatusOr<ReportPeriod> ParsePeriod(std::string_view period) {
   return BadPeriod(period, "unrecognised period");
 }
 
-v1::ProgressReport BuildProgressReport(const std::vector<v1::RecordedEvent>& events,
-                                       const ReportPeriod& period, absl::Time now) {
-  const DayRange range{ToDay(period.start_date), ToDay(period.end_date), ProjectZone(events)};
+absl::TimeZone ProjectZone(const v1::ProjectState& latest) {
+  absl::TimeZone zone;
+  const std::string& name = latest.charter().time_zone();
+  if (!name.empty() && absl::LoadTimeZone(name, &zone)) return zone;
+  return absl::UTCTimeZone();
+}
+
+ReplayOptions ReportReplayOptions(const ReportPeriod& period, absl::TimeZone zone,
+                                  absl::Time now) {
+  const DayRange range{ToDay(period.start_date), ToDay(period.end_date), zone};
   ReplayOptions options;
   options.recorded_up_to = range.End();
   // The clock for overdue items never runs past the period: a report for a past week
   // shows what was overdue then, not what is overdue today.
   options.now = options.recorded_up_to.has_value() ? std::min(now, *options.recorded_up_to) : now;
-  const v1::ProjectState state = Replay(events, options);
+  return options;
+}
 
+v1::ProgressReport BuildProgressReport(const std::vector<v1::RecordedEvent>& events,
+                                       const ReportPeriod& period, absl::Time now) {
+  const absl::TimeZone zone = ProjectZone(Replay(events));
+  v1::ProjectState state = Replay(events, ReportReplayOptions(period, zone, now));
+  // Before the project's first event the state names no project; the report still does.
+  if (state.project_id().empty() && !events.empty()) {
+    state.set_project_id(events.front().project_id());
+  }
+  return ReportFromState(state, period, zone);
+}
+
+v1::ProgressReport ReportFromState(const v1::ProjectState& state, const ReportPeriod& period,
+                                   absl::TimeZone zone) {
+  const DayRange range{ToDay(period.start_date), ToDay(period.end_date), zone};
   v1::ProgressReport report;
-  report.set_project_id(!state.project_id().empty() || events.empty()
-                            ? state.project_id()
-                            : events.front().project_id());
+  report.set_project_id(state.project_id());
   report.set_project_name(state.charter().name());
   report.set_client_org(state.charter().client_org());
   report.set_period(period.label);

@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "accord/v1/common.pb.h"
 #include "accord/v1/projects.pb.h"
+#include "server/domain/project_projection.h"
 
 namespace accord::domain {
 
@@ -47,6 +48,23 @@ absl::StatusOr<ReportPeriod> ParsePeriod(std::string_view period);
 //   the score.
 accord::v1::ProgressReport BuildProgressReport(const std::vector<accord::v1::RecordedEvent>& events,
                                                const ReportPeriod& period, absl::Time now);
+
+// The same in steps, for a caller that reads states without replaying every event (from
+// snapshots): BuildProgressReport(events, period, now) equals
+//   zone = ProjectZone(latest state);
+//   ReportFromState(state as ReportReplayOptions(period, zone, now) ask, period, zone)
+// (the report's project_id is the state's).
+//
+// The project's zone as its latest state names it (charter.time_zone; a correction after
+// the period counts too), UTC when unnamed or unknown.
+absl::TimeZone ProjectZone(const accord::v1::ProjectState& latest);
+// The bounds of the state a report is computed from: recorded up to the end of the
+// period's last day in `zone`, and `now` clamped to that end.
+ReplayOptions ReportReplayOptions(const ReportPeriod& period, absl::TimeZone zone,
+                                  absl::Time now);
+// The report from that state.
+accord::v1::ProgressReport ReportFromState(const accord::v1::ProjectState& state,
+                                           const ReportPeriod& period, absl::TimeZone zone);
 
 // Markdown for the client: title with project, client and period; health line (traffic
 // light words and percent complete, summary); milestones done / due (tables); top risks;

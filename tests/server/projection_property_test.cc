@@ -20,6 +20,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "server/domain/lazy_project_state.h"
+#include "server/domain/progress_report.h"
 #include "server/domain/project_projection.h"
 #include "tests/server/history_generator.h"
 #include "tests/server/server_process.h"
@@ -514,6 +515,39 @@ TEST(ProjectionPropertyTest, StateAsOfTimeEqualsReplayUpToThatTime) {
       replayed.set_project_id(project);
       ExpectSameState(ServedStateAsOfTime(server.target(), project, t), replayed,
                       absl::StrCat(project, " as of ", absl::FormatTime(t)));
+    }
+  }
+}
+
+// GetReport reads two states (the latest, for the project's zone, and the one at the
+// period's end) from snapshots; it must give what the report over every event gives.
+TEST(ProjectionPropertyTest, ServedReportEqualsReportOverAllEvents) {
+  for (uint64_t seed = 1; seed <= kSeeds / 4; ++seed) {
+    std::mt19937_64 rng(seed * 15485863);
+    InProcessServer server(absl::Milliseconds(200), SnapshotInterval(rng));
+    const std::string project = ProjectFor(seed);
+    std::vector<v1::RecordedEvent> events;
+    ASSERT_NO_FATAL_FAILURE(ServeHistory(server, seed, rng, &events));
+    const absl::CivilDay first = absl::ToCivilDay(RecordedAt(events.front()), absl::UTCTimeZone());
+    const std::string before = absl::FormatCivilTime(first - 2);
+    // The month of the history, and a range that ends before it (the empty state).
+    for (const std::string& label : {absl::FormatCivilTime(absl::CivilMonth(first)),
+                                     absl::StrCat(before, "..", before)}) {
+      auto period = domain::ParsePeriod(label);
+      ASSERT_TRUE(period.ok()) << period.status();
+      v1::ProgressReport expected = domain::BuildProgressReport(events, *period, kNow);
+      expected.set_project_id(project);
+      v1::GetReportRequest request;
+      request.set_project_id(project);
+      request.set_period(label);
+      request.mutable_now()->set_seconds(absl::ToUnixSeconds(kNow));
+      auto served = client::AccordClient(ClientAt(server.target())).GetReport(request);
+      ASSERT_TRUE(served.ok()) << served.status();
+      std::string diff;
+      google::protobuf::util::MessageDifferencer differ;
+      differ.ReportDifferencesToString(&diff);
+      EXPECT_TRUE(differ.Compare(expected, *served)) << project << " " << label << ":\n"
+                                                     << diff.substr(0, 4000);
     }
   }
 }
