@@ -411,6 +411,8 @@ int main(int argc, char** argv) {
     accord::v1::GetDecisionHistoryRequest request;
     request.set_project_id(project);
     request.set_actor(actor_filter);
+    // The largest page the server gives: each page is built from the whole stream.
+    request.set_page_size(1000);
     for (const std::string& k : kinds) {
       accord::v1::DecisionKind kind;
       std::string upper = "DECISION_KIND_";
