@@ -81,6 +81,20 @@ absl::StatusOr<std::vector<accord::v1::RecordedEvent>> ReadProjectEvents(
   return events;
 }
 
+absl::Status VisitProjectEvents(storage::EventLog& log, const std::string& project_id,
+                                uint64_t up_to_version, domain::EventVisitor visit) {
+  domain::ReplayOptions bounds;
+  bounds.up_to_version = up_to_version;
+  accord::v1::RecordedEvent event;
+  return ForEachProjectEvent(log, project_id, bounds, 1, /*fill_cache=*/false,
+                             [&](const storage::EventRecord& r) -> absl::StatusOr<bool> {
+                               event.Clear();
+                               if (absl::Status c = ToRecordedEvent(r, &event); !c.ok()) return c;
+                               if (absl::Status v = visit(event); !v.ok()) return v;
+                               return true;
+                             });
+}
+
 namespace {
 
 // Applies the project's events from `from_version` within `options`' bounds to `*state`,

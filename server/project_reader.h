@@ -19,6 +19,12 @@ absl::StatusOr<std::vector<accord::v1::RecordedEvent>> ReadProjectEvents(
     storage::EventLog& log, const std::string& project_id, const domain::ReplayOptions& options,
     uint64_t from_version = 1);
 
+// Calls `visit` with each of the project's events in version order, up to `up_to_version`
+// (0: all), one at a time (the event is reused: copy what is kept). Reads page by page
+// without filling the block cache, so a long stream costs no memory.
+absl::Status VisitProjectEvents(storage::EventLog& log, const std::string& project_id,
+                                uint64_t up_to_version, domain::EventVisitor visit);
+
 // The current version of `project_id`; NOT_FOUND when it has no events.
 absl::StatusOr<uint64_t> CurrentVersion(storage::EventLog& log, const std::string& project_id);
 

@@ -300,10 +300,18 @@ grpc::ServerUnaryReactor* ProjectsService::GetDecisionHistory(
   if (!request->page_token().empty() && !absl::SimpleAtoi(request->page_token(), &offset)) {
     return Done(reactor, absl::InvalidArgumentError("page_token: not a token this server issued"));
   }
-  auto events = ReadProjectEvents(*log_, request->project_id(), {});  // NOT_FOUND if none.
-  if (!events.ok()) return Done(reactor, events.status());
+  // Streamed from the log (memory bounded by the decisions, not the stream), every pass
+  // bounded at the version the request started from.
+  auto current = CurrentVersion(*log_, request->project_id());  // NOT_FOUND if none.
+  if (!current.ok()) return Done(reactor, current.status());
+  auto history = domain::DecisionHistory(
+      [&](uint64_t up_to_version, domain::EventVisitor visit) {
+        return VisitProjectEvents(*log_, request->project_id(),
+                                  up_to_version == 0 ? *current : up_to_version, visit);
+      });
+  if (!history.ok()) return Done(reactor, history.status());
   uint64_t index = 0;
-  for (auto& entry : domain::DecisionHistory(*events)) {
+  for (auto& entry : *history) {
     if (!domain::MatchesFilter(entry, *request)) continue;
     if (index++ < offset) continue;
     if (response->decisions_size() == static_cast<int>(*page_size)) {

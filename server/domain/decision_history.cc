@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
@@ -27,24 +28,64 @@ struct LoggedEvent {
   std::string event_type;
 };
 
-// Which events a later retraction or correction undid. Settled newest first, as Replay
-// does, so a retraction or correction that was itself retracted undoes nothing.
-std::vector<bool> UndoneEvents(const std::vector<v1::RecordedEvent>& events) {
-  absl::flat_hash_map<std::string, size_t> index_of;
-  for (size_t i = 0; i < events.size(); ++i) index_of.emplace(events[i].event_id(), i);
-  std::vector<bool> undone(events.size(), false);
-  std::vector<bool> retracted(events.size(), false);  // No longer counts at all.
-  for (size_t i = events.size(); i-- > 0;) {
-    if (retracted[i]) continue;
-    const std::string* target_id = CorrectionTarget(events[i].payload());
-    if (target_id == nullptr) continue;
-    const auto it = index_of.find(*target_id);
-    if (it == index_of.end() || it->second >= i) continue;  // Names no earlier event.
-    undone[it->second] = true;
-    if (events[i].payload().has_event_retracted()) retracted[it->second] = true;
+// Which events a later retraction or correction undid, learnt in a first pass over the
+// stream that keeps only the retractions and corrections. Settled newest first, as Replay
+// does, so a retraction or correction that was itself retracted undoes nothing. Whether an
+// ordinary event was undone needs its version, which the second pass brings (IsUndone).
+class UndoneEvents {
+ public:
+  // First pass: every event, in version order.
+  void Note(const v1::RecordedEvent& event) {
+    const std::string* target_id = CorrectionTarget(event.payload());
+    if (target_id == nullptr) return;
+    version_of_correction_.emplace(event.event_id(), event.version());
+    corrections_.push_back(
+        {event.version(), *target_id, event.payload().has_event_retracted()});
+    targets_.insert(*target_id);
   }
-  return undone;
-}
+
+  // After the first pass.
+  void Settle() {
+    absl::flat_hash_set<uint64_t> retracted;  // Corrections that no longer count at all.
+    for (size_t k = corrections_.size(); k-- > 0;) {
+      const Correction& c = corrections_[k];
+      if (retracted.contains(c.version)) continue;
+      const auto it = version_of_correction_.find(c.target_id);
+      if (it == version_of_correction_.end()) {
+        // An ordinary event (or none): undone if it comes before the latest that counts.
+        uint64_t& latest = latest_undoer_[c.target_id];
+        latest = std::max(latest, c.version);
+        continue;
+      }
+      if (it->second >= c.version) continue;  // Names no earlier event.
+      undone_corrections_.insert(it->second);
+      if (c.retraction) retracted.insert(it->second);
+    }
+  }
+
+  bool IsUndone(const v1::RecordedEvent& event) const {
+    if (version_of_correction_.contains(event.event_id())) {
+      return undone_corrections_.contains(event.version());
+    }
+    const auto it = latest_undoer_.find(event.event_id());
+    return it != latest_undoer_.end() && it->second > event.version();
+  }
+  // Whether a retraction or correction names the event with this id.
+  bool IsTarget(const std::string& event_id) const { return targets_.contains(event_id); }
+
+ private:
+  struct Correction {
+    uint64_t version;
+    std::string target_id;
+    bool retraction;
+  };
+  std::vector<Correction> corrections_;  // In version order.
+  absl::flat_hash_map<std::string, uint64_t> version_of_correction_;  // By event id.
+  absl::flat_hash_set<std::string> targets_;
+  absl::flat_hash_set<uint64_t> undone_corrections_;  // Versions.
+  // Ordinary events' ids -> the latest retraction or correction naming them that counts.
+  absl::flat_hash_map<std::string, uint64_t> latest_undoer_;
+};
 
 // "APPROVE" for DECISION_APPROVE: an enum value's name without its type's prefix.
 std::string ShortName(const std::string& full_name, absl::string_view prefix) {
@@ -89,34 +130,32 @@ const T* FindById(const google::protobuf::RepeatedPtrField<T>& items,
   return nullptr;
 }
 
-// Builds the history event by event. The state is the projection of the events seen so
-// far, rebuilt with Replay after a retraction or correction (as the append rules see it),
-// so outcomes are computed from the decisions that still counted at the time.
+// Builds the history event by event (the second pass). The state is the projection of the
+// events seen so far, rebuilt from the stream up to a retraction or correction when one
+// comes (as the append rules see it), so outcomes are computed from the decisions that
+// still counted at the time.
 class HistoryBuilder {
  public:
-  explicit HistoryBuilder(const std::vector<v1::RecordedEvent>& events)
-      : events_(events), undone_(UndoneEvents(events)) {}
+  HistoryBuilder(EventRangeReader read, const UndoneEvents& undone)
+      : read_(read), undone_(undone) {}
 
-  std::vector<v1::DecisionEntry> Build() && {
-    for (size_t i = 0; i < events_.size(); ++i) Add(i);
-    return std::move(history_);
-  }
-
- private:
-  // The entries of events_[i], then its effect on the state. An approver's decision that
+  // The entries of `event`, then its effect on the state. An approver's decision that
   // moves its approval's outcome away from "open" is followed by an outcome entry.
-  void Add(size_t i) {
-    const v1::RecordedEvent& event = events_[i];
-    current_ = i;
+  absl::Status Add(const v1::RecordedEvent& event) {
+    current_ = &event;
     const v1::ApprovalDecided* decided =
         event.payload().has_approval_decided() ? &event.payload().approval_decided() : nullptr;
     const bool approval_was_open =
         decided != nullptr && IsOpen(FindApproval(decided->approval_id()));
     AddEntries(event);
-    Apply(event);
+    if (absl::Status s = Apply(event); !s.ok()) return s;
     if (approval_was_open) AddOutcomeIfDetermined(*decided);
+    return absl::OkStatus();
   }
 
+  std::vector<v1::DecisionEntry> Take() && { return std::move(history_); }
+
+ private:
   // The entries the current event makes by itself.
   void AddEntries(const v1::RecordedEvent& event) {
     const v1::EventPayload& p = event.payload();
@@ -219,7 +258,7 @@ class HistoryBuilder {
   void AddAcceptance(const std::string& deliverable_id, const std::string& decided_by,
                      const std::string& outcome, const std::string& comment) {
     v1::DecisionEntry& entry =
-        Push(v1::DECISION_KIND_ACCEPTANCE, OrActor(decided_by, events_[current_]), outcome, comment,
+        Push(v1::DECISION_KIND_ACCEPTANCE, OrActor(decided_by, *current_), outcome, comment,
              absl::StrCat("deliverable ", deliverable_id));
     const auto it = latest_submission_.find(deliverable_id);
     if (it != latest_submission_.end()) {
@@ -234,7 +273,7 @@ class HistoryBuilder {
                                     ? absl::StrCat("event ", target_id)
                                     : absl::StrCat(it->second.event_type, " v", it->second.version);
     v1::DecisionEntry& entry =
-        Push(v1::DECISION_KIND_CORRECTION, events_[current_].actor().principal(), outcome, reason,
+        Push(v1::DECISION_KIND_CORRECTION, current_->actor().principal(), outcome, reason,
              subject);
     if (it != seen_.end()) SetAnswers(it->second.version, it->second.event_id, &entry);
   }
@@ -243,7 +282,7 @@ class HistoryBuilder {
   v1::DecisionEntry& Push(v1::DecisionKind kind, const std::string& decided_by,
                           const std::string& outcome, const std::string& comment,
                           const std::string& subject) {
-    const v1::RecordedEvent& event = events_[current_];
+    const v1::RecordedEvent& event = *current_;
     v1::DecisionEntry& entry = history_.emplace_back();
     entry.set_kind(kind);
     entry.set_event_type(event.event_type());
@@ -256,7 +295,7 @@ class HistoryBuilder {
     entry.set_outcome(outcome);
     entry.set_comment(comment);
     entry.set_subject(subject);
-    entry.set_retracted(undone_[current_]);
+    entry.set_retracted(undone_.IsUndone(event));
     return entry;
   }
 
@@ -294,23 +333,28 @@ class HistoryBuilder {
     return FindById(state_.approvals(), &v1::Approval::approval_id, approval_id);
   }
 
-  // Brings the state past `event`; a retraction or correction rebuilds it with Replay.
-  void Apply(const v1::RecordedEvent& event) {
-    seen_.emplace(event.event_id(), Logged(event));
-    if (NeedsReplay(event)) {
-      ReplayOptions options;
-      options.up_to_version = event.version();
-      state_ = Replay(events_, options);
-    } else {
+  // Brings the state past `event`; a retraction or correction rebuilds it by replaying the
+  // stream up to it (in two passes, holding only the corrections).
+  absl::Status Apply(const v1::RecordedEvent& event) {
+    if (undone_.IsTarget(event.event_id())) seen_.emplace(event.event_id(), Logged(event));
+    if (!NeedsReplay(event)) {
       ApplyEvent(event, &state_);
+      return absl::OkStatus();
     }
+    v1::ProjectState rebuilt;
+    absl::Status s = ReplayInTwoPasses(
+        [&](EventVisitor visit) { return read_(event.version(), visit); }, {}, &rebuilt);
+    if (!s.ok()) return s;
+    state_ = std::move(rebuilt);
+    return absl::OkStatus();
   }
 
-  const std::vector<v1::RecordedEvent>& events_;
-  const std::vector<bool> undone_;
-  size_t current_ = 0;  // The event being added.
+  const EventRangeReader read_;
+  const UndoneEvents& undone_;
+  const v1::RecordedEvent* current_ = nullptr;  // The event being added.
   v1::ProjectState state_;
-  absl::flat_hash_map<std::string, LoggedEvent> seen_;               // By event id.
+  // Events a retraction or correction names, seen so far: by event id.
+  absl::flat_hash_map<std::string, LoggedEvent> seen_;
   absl::flat_hash_map<std::string, LoggedEvent> latest_submission_;  // By deliverable id.
   std::vector<v1::DecisionEntry> history_;
 };
@@ -321,8 +365,30 @@ bool Before(const google::protobuf::Timestamp& a, const google::protobuf::Timest
 
 }  // namespace
 
+absl::StatusOr<std::vector<v1::DecisionEntry>> DecisionHistory(EventRangeReader read) {
+  UndoneEvents undone;
+  absl::Status s = read(0, [&](const v1::RecordedEvent& event) {
+    undone.Note(event);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  undone.Settle();
+  HistoryBuilder builder(read, undone);
+  s = read(0, [&](const v1::RecordedEvent& event) { return builder.Add(event); });
+  if (!s.ok()) return s;
+  return std::move(builder).Take();
+}
+
 std::vector<v1::DecisionEntry> DecisionHistory(const std::vector<v1::RecordedEvent>& events) {
-  return HistoryBuilder(events).Build();
+  auto read = [&](uint64_t up_to_version, EventVisitor visit) -> absl::Status {
+    for (const v1::RecordedEvent& event : events) {
+      if (up_to_version != 0 && event.version() > up_to_version) break;
+      if (absl::Status s = visit(event); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  };
+  // Visiting a vector cannot fail, and the visitors fail only when a read does.
+  return *DecisionHistory(read);
 }
 
 absl::Status ValidateFilter(const v1::GetDecisionHistoryRequest& filter) {

@@ -11,10 +11,13 @@
 
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 #include "accord/v1/common.pb.h"
 #include "accord/v1/projects.pb.h"
+#include "server/domain/project_projection.h"
 
 namespace accord::domain {
 
@@ -24,6 +27,15 @@ namespace accord::domain {
 // same event.
 std::vector<accord::v1::DecisionEntry> DecisionHistory(
     const std::vector<accord::v1::RecordedEvent>& events);
+
+// The same over a stream that `read(up_to_version, visit)` delivers in version order, up to
+// `up_to_version` (0: all), each time it is called: twice, plus once up to each retraction
+// or correction (to rebuild the state there). Memory is bounded by the decisions and the
+// corrections, not the stream. Every call must see the same events (a caller reading a
+// live log bounds them at the version it started from). A failed read is returned.
+using EventRangeReader =
+    absl::FunctionRef<absl::Status(uint64_t up_to_version, EventVisitor visit)>;
+absl::StatusOr<std::vector<accord::v1::DecisionEntry>> DecisionHistory(EventRangeReader read);
 
 // True when `entry` passes the request's filters: kinds (empty: any), actor (the
 // principal who appended it or who decided), recorded_at in [from_time, to_time), each

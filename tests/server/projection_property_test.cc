@@ -19,6 +19,7 @@
 #include "absl/time/civil_time.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "server/domain/decision_history.h"
 #include "server/domain/lazy_project_state.h"
 #include "server/domain/progress_report.h"
 #include "server/domain/project_projection.h"
@@ -550,6 +551,61 @@ TEST(ProjectionPropertyTest, ServedReportEqualsReportOverAllEvents) {
                                                      << diff.substr(0, 4000);
     }
   }
+}
+
+// Which events a later retraction or correction undid, as the history marked them before
+// it was streamed (with every event in memory): an oracle for the streamed history.
+std::vector<bool> UndoneOracle(const std::vector<v1::RecordedEvent>& events) {
+  std::map<std::string, size_t> index_of;
+  for (size_t i = 0; i < events.size(); ++i) index_of.emplace(events[i].event_id(), i);
+  std::vector<bool> undone(events.size(), false), retracted(events.size(), false);
+  for (size_t i = events.size(); i-- > 0;) {
+    if (retracted[i]) continue;
+    const std::string* target_id = domain::CorrectionTarget(events[i].payload());
+    if (target_id == nullptr) continue;
+    const auto it = index_of.find(*target_id);
+    if (it == index_of.end() || it->second >= i) continue;
+    undone[it->second] = true;
+    if (events[i].payload().has_event_retracted()) retracted[it->second] = true;
+  }
+  return undone;
+}
+
+// GetDecisionHistory streams the log in passes (never holding the stream); page by page it
+// must give what the history over every event in memory gives, marking what was undone.
+TEST(ProjectionPropertyTest, ServedHistoryEqualsHistoryOverAllEvents) {
+  size_t marked = 0;  // Entries marked retracted, over all seeds.
+  for (uint64_t seed = 1; seed <= kSeeds / 2; ++seed) {
+    std::mt19937_64 rng(seed * 32452843);
+    InProcessServer server(absl::Milliseconds(200), SnapshotInterval(rng));
+    const std::string project = ProjectFor(seed);
+    std::vector<v1::RecordedEvent> events;
+    ASSERT_NO_FATAL_FAILURE(ServeHistory(server, seed, rng, &events));
+    const std::vector<v1::DecisionEntry> expected = domain::DecisionHistory(events);
+    ASSERT_FALSE(expected.empty()) << project;
+    std::vector<v1::DecisionEntry> served;
+    v1::GetDecisionHistoryRequest request;
+    request.set_project_id(project);
+    request.set_page_size(7);
+    for (int pages = 0; pages < 1000; ++pages) {
+      auto page = client::AccordClient(ClientAt(server.target())).GetDecisionHistory(request);
+      ASSERT_TRUE(page.ok()) << page.status();
+      served.insert(served.end(), page->decisions().begin(), page->decisions().end());
+      if (page->next_page_token().empty()) break;
+      request.set_page_token(page->next_page_token());
+    }
+    ASSERT_EQ(served.size(), expected.size()) << project;
+    const std::vector<bool> undone = UndoneOracle(events);
+    for (size_t i = 0; i < expected.size(); ++i) {
+      EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(expected[i], served[i]))
+          << project << " entry " << i << ":\n" << expected[i].DebugString() << "served:\n"
+          << served[i].DebugString();
+      EXPECT_EQ(expected[i].retracted(), undone[expected[i].version() - 1])
+          << project << " v" << expected[i].version();
+      marked += expected[i].retracted();
+    }
+  }
+  EXPECT_GT(marked, 0u) << "no history had a retracted decision: the oracle checked nothing";
 }
 
 // Appends batches [from, to) until one is not acknowledged; returns the first such index
