@@ -38,10 +38,7 @@ absl::Status TranslateEvent(const ProposedEvent& in, size_t i, storage::Proposed
   out->event_id = *id;
   if (in.has_occurred_at()) {
     const auto& t = in.occurred_at();
-    if (!domain::IsValidTimestamp(t)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          Field(i, "occurred_at"), ": out of range (0001-01-01 to 9999-12-31, nanos 0..999999999)"));
-    }
+    if (absl::Status s = domain::ValidateTimestamp(t, Field(i, "occurred_at")); !s.ok()) return s;
     out->occurred_at = {t.seconds(), t.nanos()};
     out->occurred_at_set = true;
   }

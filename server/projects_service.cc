@@ -37,14 +37,11 @@ absl::Time NowOr(bool has_now, const google::protobuf::Timestamp& now) {
   return has_now ? TimeOf(now) : absl::Now();
 }
 
-// INVALID_ARGUMENT naming `field` when a request's timestamp is set and outside
-// google.protobuf.Timestamp's range (a raw client can send any seconds and nanos).
+// A request's optional timestamp, checked when set (a raw client can send any seconds and
+// nanos).
 absl::Status CheckTimestamp(bool has, const google::protobuf::Timestamp& t,
                             std::string_view field) {
-  if (!has || domain::IsValidTimestamp(t)) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat(std::string(field), ": out of range (0001-01-01 to 9999-12-31, nanos ",
-                   "0..999999999), got seconds ", t.seconds(), " nanos ", t.nanos()));
+  return has ? domain::ValidateTimestamp(t, field) : absl::OkStatus();
 }
 
 absl::StatusOr<uint32_t> PageSize(uint32_t requested) {
@@ -335,16 +332,22 @@ grpc::ServerUnaryReactor* ProjectsService::GetReport(grpc::CallbackServerContext
   if (absl::Status s = CheckTimestamp(request->has_now(), request->now(), "now"); !s.ok()) {
     return Done(reactor, s);
   }
-  // Two state reads, each from a snapshot and the events after it (not the whole stream):
-  // the latest state names the project's zone, which places the period's end.
-  auto latest = ReadProjectState(*log_, request->project_id(), {});  // NOT_FOUND if none.
-  if (!latest.ok()) return Done(reactor, latest.status());
-  const absl::TimeZone zone = domain::ProjectZone(*latest);
-  auto at_end = ReadProjectState(
-      *log_, request->project_id(),
-      domain::ReportReplayOptions(*period, zone, NowOr(request->has_now(), request->now())));
-  if (!at_end.ok()) return Done(reactor, at_end.status());
-  *response = domain::ReportFromState(*at_end, *period, zone);
+  // States read from a snapshot and the events after it (not the whole stream): the latest
+  // names the project's zone, which places the period's end; a period that ends before the
+  // last event needs a second read, as of that end.
+  auto state = ReadProjectState(*log_, request->project_id(), {});  // NOT_FOUND if none.
+  if (!state.ok()) return Done(reactor, state.status());
+  const absl::TimeZone zone = domain::ProjectZone(*state);
+  const domain::ReplayOptions at_end =
+      domain::ReportReplayOptions(*period, zone, NowOr(request->has_now(), request->now()));
+  if (!at_end.recorded_up_to.has_value() ||
+      *at_end.recorded_up_to < TimeOf(state->last_activity())) {
+    state = ReadProjectState(*log_, request->project_id(), at_end);
+    if (!state.ok()) return Done(reactor, state.status());
+  } else if (at_end.now.has_value()) {
+    domain::ComputeAsOf(*at_end.now, &*state);  // What the read as of the end would apply.
+  }
+  *response = domain::ReportFromState(*state, *period, zone);
   response->set_project_id(request->project_id());
   return Done(reactor, absl::OkStatus());
 }

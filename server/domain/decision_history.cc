@@ -399,13 +399,11 @@ absl::Status ValidateFilter(const v1::GetDecisionHistoryRequest& filter) {
           absl::StrCat("kinds[", i, "]: not a decision kind: ", kind));
     }
   }
-  if (filter.has_from_time() && !IsValidTimestamp(filter.from_time())) {
-    return absl::InvalidArgumentError(
-        "from_time: out of range (0001-01-01 to 9999-12-31, nanos 0..999999999)");
+  if (filter.has_from_time()) {
+    if (absl::Status s = ValidateTimestamp(filter.from_time(), "from_time"); !s.ok()) return s;
   }
-  if (filter.has_to_time() && !IsValidTimestamp(filter.to_time())) {
-    return absl::InvalidArgumentError(
-        "to_time: out of range (0001-01-01 to 9999-12-31, nanos 0..999999999)");
+  if (filter.has_to_time()) {
+    if (absl::Status s = ValidateTimestamp(filter.to_time(), "to_time"); !s.ok()) return s;
   }
   if (filter.has_from_time() && filter.has_to_time() &&
       !Before(filter.from_time(), filter.to_time())) {

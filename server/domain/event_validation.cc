@@ -150,6 +150,13 @@ struct FieldPath {
   }
 };
 
+bool InTimestampRange(const google::protobuf::Timestamp& t) {
+  constexpr int64_t kMinSeconds = -62135596800;  // 0001-01-01T00:00:00Z
+  constexpr int64_t kMaxSeconds = 253402300799;  // 9999-12-31T23:59:59Z
+  return t.seconds() >= kMinSeconds && t.seconds() <= kMaxSeconds && t.nanos() >= 0 &&
+         t.nanos() <= 999999999;
+}
+
 absl::Status Invalid(const FieldPath& path, std::string_view rule) {
   return Invalid(path.Render(), rule);
 }
@@ -160,10 +167,8 @@ absl::Status ValidateMessage(const Message& m, const FieldPath& path);
 absl::Status ValidateForeignMessage(const Message& m, const FieldPath& path) {
   if (m.GetDescriptor() != google::protobuf::Timestamp::descriptor()) return absl::OkStatus();
   const auto& t = static_cast<const google::protobuf::Timestamp&>(m);
-  if (!IsValidTimestamp(t)) {
-    return Invalid(path, "timestamp out of range (0001-01-01 to 9999-12-31, nanos 0..999999999)");
-  }
-  return absl::OkStatus();
+  // The path is rendered only on the error path.
+  return InTimestampRange(t) ? absl::OkStatus() : ValidateTimestamp(t, path.Render());
 }
 
 absl::Status CheckValue(const FieldRule& r, const Message& m, int index, const FieldPath& path) {
@@ -320,11 +325,12 @@ bool IsValidId(std::string_view id) {
   return true;
 }
 
-bool IsValidTimestamp(const google::protobuf::Timestamp& t) {
-  constexpr int64_t kMinSeconds = -62135596800;  // 0001-01-01T00:00:00Z
-  constexpr int64_t kMaxSeconds = 253402300799;  // 9999-12-31T23:59:59Z
-  return t.seconds() >= kMinSeconds && t.seconds() <= kMaxSeconds && t.nanos() >= 0 &&
-         t.nanos() <= 999999999;
+absl::Status ValidateTimestamp(const google::protobuf::Timestamp& t, std::string_view field) {
+  if (InTimestampRange(t)) return absl::OkStatus();
+  return Invalid(std::string(field),
+                 absl::StrCat("timestamp out of range (0001-01-01 to 9999-12-31, nanos "
+                              "0..999999999), got seconds ",
+                              t.seconds(), " nanos ", t.nanos()));
 }
 
 std::optional<int> ParseDate(std::string_view s) {

@@ -23,9 +23,11 @@ inline constexpr uint32_t kCurrentSchemaVersion = 1;
 // True for ids used as keys and bus subject tokens: [A-Za-z0-9_-]{1,64}.
 bool IsValidId(std::string_view id);
 
-// Whether `t` lies in google.protobuf.Timestamp's valid range: 0001-01-01T00:00:00Z to
-// 9999-12-31T23:59:59.999999999Z, nanos in [0, 999999999].
-bool IsValidTimestamp(const google::protobuf::Timestamp& t);
+// OK when `t` lies in google.protobuf.Timestamp's valid range (0001-01-01T00:00:00Z to
+// 9999-12-31T23:59:59.999999999Z, nanos 0..999999999); otherwise INVALID_ARGUMENT
+// "<field>: timestamp out of range (...), got seconds S nanos N". Every timestamp a client
+// sends, in an event or a request, is checked with it.
+absl::Status ValidateTimestamp(const google::protobuf::Timestamp& t, std::string_view field);
 
 // Parses an ISO date "YYYY-MM-DD" into a sortable key yyyymmdd; nullopt if invalid.
 std::optional<int> ParseDate(std::string_view date);

@@ -7,7 +7,8 @@
 #include <pthread.h>
 
 #include <array>
-#include <thread>
+#include <chrono>
+#include <future>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -375,15 +376,10 @@ TEST_F(ProjectRulesGuardInFlightCorrectionTest, CloseCommitsTheAppendWaitingBehi
   held_.release.Notify();  // Not about holding the load.
   Outcome correction, next;
   ASSERT_NO_FATAL_FAILURE(AppendBehindACorrectionBeingSynced(&correction, &next));
-  absl::Notification closed;
-  absl::Status close_status;
-  std::thread closer([&] {
-    close_status = log_->Close();
-    closed.Notify();
-  });
-  EXPECT_FALSE(closed.WaitForNotificationWithTimeout(absl::Milliseconds(200)));
+  std::future<absl::Status> closing = std::async(std::launch::async, [&] { return log_->Close(); });
+  EXPECT_EQ(closing.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
   fs_->HoldSyncs(false);
-  closer.join();
+  const absl::Status close_status = closing.get();
   ASSERT_TRUE(close_status.ok()) << close_status;
   ASSERT_TRUE(correction.done.HasBeenNotified() && next.done.HasBeenNotified())
       << "Close returned before answering the appends";

@@ -2,10 +2,11 @@
 // by the loader thread, not the writer, so appends to other projects go on meanwhile; the
 // cold project's own appends wait, keep their order, and are not lost when the log closes.
 // A hook holds the loader on the big project, so "meanwhile" is deterministic.
+#include <chrono>
+#include <future>
 #include <memory>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/random/random.h"
@@ -150,16 +151,11 @@ TEST_F(ColdProjectLoadTest, CloseWaitsForAColdLoadAndCommitsTheAppendsWaitingFor
   Outcome big;
   AppendAsync(RandomBatch(gen_, "big", 2, 32), &big);
   ASSERT_TRUE(big_loading_.WaitForNotificationWithTimeout(absl::Seconds(30)));
-  absl::Notification closed;
-  absl::Status close_status;
-  std::thread closer([&] {
-    close_status = log_->Close();
-    closed.Notify();
-  });
+  std::future<absl::Status> closing = std::async(std::launch::async, [&] { return log_->Close(); });
   // Close must not finish (or drop the append) while the load is held.
-  EXPECT_FALSE(closed.WaitForNotificationWithTimeout(absl::Milliseconds(200)));
+  EXPECT_EQ(closing.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
   release_big_.Notify();
-  closer.join();
+  const absl::Status close_status = closing.get();
   ASSERT_TRUE(close_status.ok()) << close_status;
   ASSERT_TRUE(big.Wait());
   ASSERT_TRUE(big.result.ok()) << big.result.status();

@@ -392,10 +392,10 @@ TEST(DecisionHistoryFilterTest, TimeOutOfTimestampRangeIsInvalid) {
   v1::GetDecisionHistoryRequest filter;
   filter.mutable_from_time()->set_nanos(-1);
   EXPECT_EQ(ValidateFilter(filter).code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(absl::StartsWith(ValidateFilter(filter).message(), "from_time: out of range"));
+  EXPECT_TRUE(absl::StartsWith(ValidateFilter(filter).message(), "from_time: timestamp out of range"));
   filter.clear_from_time();
   filter.mutable_to_time()->set_seconds(253402300800);  // 10000-01-01.
-  EXPECT_TRUE(absl::StartsWith(ValidateFilter(filter).message(), "to_time: out of range"));
+  EXPECT_TRUE(absl::StartsWith(ValidateFilter(filter).message(), "to_time: timestamp out of range"));
 }
 
 TEST(DecisionHistoryFilterTest, ToTimeMustBeAfterFromTime) {
