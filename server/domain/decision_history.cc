@@ -136,8 +136,8 @@ const T* FindById(const google::protobuf::RepeatedPtrField<T>& items,
 // still counted at the time.
 class HistoryBuilder {
  public:
-  HistoryBuilder(EventRangeReader read, const UndoneEvents& undone)
-      : read_(read), undone_(undone) {}
+  HistoryBuilder(StateAtVersion state_at, const UndoneEvents& undone)
+      : state_at_(state_at), undone_(undone) {}
 
   // The entries of `event`, then its effect on the state. An approver's decision that
   // moves its approval's outcome away from "open" is followed by an outcome entry.
@@ -333,23 +333,21 @@ class HistoryBuilder {
     return FindById(state_.approvals(), &v1::Approval::approval_id, approval_id);
   }
 
-  // Brings the state past `event`; a retraction or correction rebuilds it by replaying the
-  // stream up to it (in two passes, holding only the corrections).
+  // Brings the state past `event`; after a retraction or correction it is the state
+  // rebuilt up to it, which undoes what it names.
   absl::Status Apply(const v1::RecordedEvent& event) {
     if (undone_.IsTarget(event.event_id())) seen_.emplace(event.event_id(), Logged(event));
     if (!NeedsReplay(event)) {
       ApplyEvent(event, &state_);
       return absl::OkStatus();
     }
-    v1::ProjectState rebuilt;
-    absl::Status s = ReplayInTwoPasses(
-        [&](EventVisitor visit) { return read_(event.version(), visit); }, {}, &rebuilt);
-    if (!s.ok()) return s;
-    state_ = std::move(rebuilt);
+    absl::StatusOr<v1::ProjectState> rebuilt = state_at_(event.version());
+    if (!rebuilt.ok()) return rebuilt.status();
+    state_ = *std::move(rebuilt);
     return absl::OkStatus();
   }
 
-  const EventRangeReader read_;
+  const StateAtVersion state_at_;
   const UndoneEvents& undone_;
   const v1::RecordedEvent* current_ = nullptr;  // The event being added.
   v1::ProjectState state_;
@@ -365,30 +363,35 @@ bool Before(const google::protobuf::Timestamp& a, const google::protobuf::Timest
 
 }  // namespace
 
-absl::StatusOr<std::vector<v1::DecisionEntry>> DecisionHistory(EventRangeReader read) {
+absl::StatusOr<std::vector<v1::DecisionEntry>> DecisionHistory(EventStream read,
+                                                               StateAtVersion state_at) {
   UndoneEvents undone;
-  absl::Status s = read(0, [&](const v1::RecordedEvent& event) {
+  absl::Status s = read([&](const v1::RecordedEvent& event) {
     undone.Note(event);
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
   undone.Settle();
-  HistoryBuilder builder(read, undone);
-  s = read(0, [&](const v1::RecordedEvent& event) { return builder.Add(event); });
+  HistoryBuilder builder(state_at, undone);
+  s = read([&](const v1::RecordedEvent& event) { return builder.Add(event); });
   if (!s.ok()) return s;
   return std::move(builder).Take();
 }
 
 std::vector<v1::DecisionEntry> DecisionHistory(const std::vector<v1::RecordedEvent>& events) {
-  auto read = [&](uint64_t up_to_version, EventVisitor visit) -> absl::Status {
+  auto read = [&](EventVisitor visit) -> absl::Status {
     for (const v1::RecordedEvent& event : events) {
-      if (up_to_version != 0 && event.version() > up_to_version) break;
       if (absl::Status s = visit(event); !s.ok()) return s;
     }
     return absl::OkStatus();
   };
-  // Visiting a vector cannot fail, and the visitors fail only when a read does.
-  return *DecisionHistory(read);
+  auto state_at = [&](uint64_t version) -> absl::StatusOr<v1::ProjectState> {
+    ReplayOptions options;
+    options.up_to_version = version;
+    return Replay(events, options);
+  };
+  // Visiting a vector and replaying it cannot fail, and the visitors fail only when those do.
+  return *DecisionHistory(read, state_at);
 }
 
 absl::Status ValidateFilter(const v1::GetDecisionHistoryRequest& filter) {

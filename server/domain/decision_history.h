@@ -28,14 +28,18 @@ namespace accord::domain {
 std::vector<accord::v1::DecisionEntry> DecisionHistory(
     const std::vector<accord::v1::RecordedEvent>& events);
 
-// The same over a stream that `read(up_to_version, visit)` delivers in version order, up to
-// `up_to_version` (0: all), each time it is called: twice, plus once up to each retraction
-// or correction (to rebuild the state there). Memory is bounded by the decisions and the
-// corrections, not the stream. Every call must see the same events (a caller reading a
-// live log bounds them at the version it started from). A failed read is returned.
-using EventRangeReader =
-    absl::FunctionRef<absl::Status(uint64_t up_to_version, EventVisitor visit)>;
-absl::StatusOr<std::vector<accord::v1::DecisionEntry>> DecisionHistory(EventRangeReader read);
+// The same over a stream that `read(visit)` delivers in version order, twice (the
+// retractions and corrections first, then the entries), so memory is bounded by the
+// decisions and the corrections, not the stream. Both calls must see the same events (a
+// caller reading a live log bounds them at the version it started from). After each
+// retraction or correction the state is taken from `state_at(version)`: the project's
+// state after its first `version` events, as Replay gives it (a caller with snapshots reads
+// it from them). A failed read is returned.
+using EventStream = absl::FunctionRef<absl::Status(EventVisitor visit)>;
+using StateAtVersion =
+    absl::FunctionRef<absl::StatusOr<accord::v1::ProjectState>(uint64_t version)>;
+absl::StatusOr<std::vector<accord::v1::DecisionEntry>> DecisionHistory(EventStream read,
+                                                                       StateAtVersion state_at);
 
 // True when `entry` passes the request's filters: kinds (empty: any), actor (the
 // principal who appended it or who decided), recorded_at in [from_time, to_time), each
