@@ -44,6 +44,11 @@ ABSL_FLAG(uint64_t, wal_prepare_mb, 64,
           "write each new write-ahead log file full of zeros ahead of time (MiB; 0: off), "
           "so synced appends overwrite blocks instead of growing the file: one device write "
           "less per sync, at the cost of that much more disk for the spare");
+ABSL_FLAG(uint64_t, caller_append_max_bytes, 4096,
+          "appends of at most this many payload bytes are prepared on the gRPC thread that "
+          "receives them, which also writes, syncs and answers the group when no write is "
+          "under way (no hand-off to the log's threads); larger ones go through the log's "
+          "writer thread. 0: every append goes through the log's threads");
 ABSL_FLAG(uint64_t, snapshot_every, 1000,
           "snapshot a project's state every this many events (0: never); snapshots are a "
           "cache that makes past states fast to read");
@@ -77,6 +82,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   log_options.prepared_wal_bytes = absl::GetFlag(FLAGS_wal_prepare_mb) << 20;
+  log_options.caller_append_max_bytes = absl::GetFlag(FLAGS_caller_append_max_bytes);
   const std::string durability = absl::GetFlag(FLAGS_durability);
   if (durability == "sync") {
     log_options.durability = accord::storage::Durability::kSync;

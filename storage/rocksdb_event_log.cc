@@ -469,14 +469,105 @@ void RocksEventLog::AppendAsync(AppendBatch batch, AppendCallback done) {
   auto pending = std::make_unique<PendingAppend>();
   pending->batch = std::move(batch);
   pending->done = std::move(done);
+  size_t payload_bytes = 0;
+  for (const auto& e : pending->batch.events) payload_bytes += e.payload.size();
+  const bool on_caller = payload_bytes <= options_.caller_append_max_bytes;
+  bool closed;
   {
     absl::MutexLock lock(&queue_mu_);
-    if (!closed_) {
-      queue_.push_back(std::move(pending));
-      return;  // The writer thread wakes on the non-empty queue.
+    closed = closed_;
+    if (!closed) {
+      if (!on_caller) {
+        queue_.push_back(std::move(pending));
+        return;  // The writer thread wakes on the non-empty queue.
+      }
+      ++caller_appends_;  // Close waits for it.
     }
   }
-  std::move(pending->done)(absl::UnavailableError("event log is closed"));
+  if (closed) {
+    std::move(pending->done)(absl::UnavailableError("event log is closed"));
+    return;
+  }
+  AppendOnCaller(std::move(pending));
+  absl::MutexLock lock(&queue_mu_);
+  --caller_appends_;
+}
+
+void RocksEventLog::AppendOnCaller(std::unique_ptr<PendingAppend> pending) {
+  std::vector<std::string> to_load;
+  size_t awaiting_added = 0;
+  bool lead = false;
+  {
+    absl::MutexLock lock(&writer_mu_);
+    ProcessOutcomes();
+    EvictIdleStreams();
+    std::vector<std::unique_ptr<PendingAppend>> group;
+    group.push_back(std::move(pending));
+    ParkColdAppends(group, to_load, awaiting_added);
+    if (!group.empty()) lead = QueueForSync(PrepareGroup(std::move(group)), /*caller=*/true);
+  }
+  RequestLoads(to_load, {}, awaiting_added);
+  if (awaiting_added > 0) {
+    // The writer thread moves the project on once nothing of it is in flight; outcomes
+    // reported before the project was parked would not wake it.
+    absl::MutexLock lock(&queue_mu_);
+    outcomes_to_check_ = true;
+  }
+  if (lead) LeadGroupCommits();
+}
+
+bool RocksEventLog::QueueForSync(std::unique_ptr<PreparedGroup> group, bool caller) {
+  absl::MutexLock lock(&sync_mu_);
+  to_sync_.push_back(std::move(group));
+  if (!caller || syncing_) return false;  // The syncer thread, or the leader, takes it.
+  syncing_ = true;
+  return true;
+}
+
+void RocksEventLog::RequestLoads(std::vector<std::string>& to_load,
+                                 std::vector<std::string> awaited, size_t awaiting_added) {
+  if (!to_load.empty() || awaiting_added > 0) {
+    absl::MutexLock lock(&queue_mu_);  // Counted first: the writer waits for each.
+    loads_outstanding_ += to_load.size() + awaiting_added;
+  }
+  if (!to_load.empty() || !awaited.empty()) {
+    absl::MutexLock lock(&load_mu_);
+    for (std::string& project_id : to_load) to_load_.push_back(std::move(project_id));
+    for (std::string& project_id : awaited) to_load_.push_back(std::move(project_id));
+  }
+}
+
+std::deque<std::unique_ptr<RocksEventLog::PreparedGroup>> RocksEventLog::TakeGroupsToSync() {
+  std::deque<std::unique_ptr<PreparedGroup>> groups;
+  size_t bytes = 0;  // At least one group; more while within the group byte cap.
+  while (!to_sync_.empty() &&
+         (groups.empty() ||
+          bytes + to_sync_.front()->batch.GetDataSize() <= options_.max_group_bytes)) {
+    bytes += to_sync_.front()->batch.GetDataSize();
+    groups.push_back(std::move(to_sync_.front()));
+    to_sync_.pop_front();
+  }
+  return groups;
+}
+
+void RocksEventLog::LeadGroupCommits() {
+  for (;;) {
+    std::deque<std::unique_ptr<PreparedGroup>> groups;
+    {
+      absl::MutexLock lock(&sync_mu_);
+      if (to_sync_.empty()) {
+        syncing_ = false;
+        return;
+      }
+      groups = TakeGroupsToSync();
+    }
+    WriteAndReport(groups);
+    // Answered here, in commit order: the response writes go out from this (gRPC) thread
+    // with no hand-off. Groups queued meanwhile wait for the next turn of this loop.
+    for (auto& group : groups) {
+      for (auto& p : group->appends) std::move(p->done)(std::move(p->result));
+    }
+  }
 }
 
 void RocksEventLog::WriterLoop() {
@@ -491,22 +582,7 @@ void RocksEventLog::WriterLoop() {
           },
           this));
     }
-    // Take a prefix of the queue up to the group byte cap (at least one append).
-    auto take_group = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
-      size_t bytes = 0, take = 0;
-      while (take < queue_.size()) {
-        size_t b = 0;
-        for (const auto& e : queue_[take]->batch.events) b += e.payload.size() + 256;
-        if (take > 0 && bytes + b > options_.max_group_bytes) break;
-        bytes += b;
-        ++take;
-      }
-      std::vector<std::unique_ptr<PendingAppend>> taken(
-          std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + take));
-      queue_.erase(queue_.begin(), queue_.begin() + take);
-      return taken;
-    };
-    std::vector<std::unique_ptr<PendingAppend>> group;
+    std::vector<std::unique_ptr<PendingAppend>> queued;
     std::vector<LoadedStream> loaded;
     {
       absl::MutexLock lock(&queue_mu_);
@@ -522,23 +598,9 @@ void RocksEventLog::WriterLoop() {
       outcomes_to_check_ = false;
       loaded.swap(loaded_);
       loads_outstanding_ -= loaded.size();
-      if (loaded.empty()) group = take_group();
-    }
-    if (!loaded.empty()) {
-      // Appends parked for these loads arrived before everything queued now: they go back
-      // to the front of the queue, in their order, and the group is taken from there.
-      std::vector<std::unique_ptr<PendingAppend>> ready;
-      {
-        absl::MutexLock lock(&writer_mu_);
-        ready = TakeLoaded(std::move(loaded));
-      }
-      absl::MutexLock lock(&queue_mu_);
-      queue_.insert(queue_.begin(), std::make_move_iterator(ready.begin()),
-                    std::make_move_iterator(ready.end()));
-      group = take_group();
+      queued.swap(queue_);
     }
 
-    std::unique_ptr<PreparedGroup> prepared;
     std::vector<std::string> to_load;  // Loads to count and request.
     std::vector<std::string> awaited;  // Loads counted when their appends were parked.
     size_t awaiting_added = 0;
@@ -547,18 +609,32 @@ void RocksEventLog::WriterLoop() {
       ProcessOutcomes();
       TakeDurableAwaiting(awaited);
       EvictIdleStreams();
-      ParkColdAppends(group, to_load, awaiting_added);
-      if (!group.empty()) prepared = PrepareGroup(std::move(group));
+      // Appends parked for these loads arrived before everything queued now: they go
+      // first, in their order (prepared under this same lock, so no append to their
+      // project prepared on a caller's thread can slip in between).
+      std::vector<std::unique_ptr<PendingAppend>> appends = TakeLoaded(std::move(loaded));
+      appends.insert(appends.end(), std::make_move_iterator(queued.begin()),
+                     std::make_move_iterator(queued.end()));
+      ParkColdAppends(appends, to_load, awaiting_added);
+      // Groups within the group byte cap (at least one append each).
+      size_t begin = 0;
+      while (begin < appends.size()) {
+        size_t end = begin, bytes = 0;
+        while (end < appends.size()) {
+          size_t b = 0;
+          for (const auto& e : appends[end]->batch.events) b += e.payload.size() + 256;
+          if (end > begin && bytes + b > options_.max_group_bytes) break;
+          bytes += b;
+          ++end;
+        }
+        std::vector<std::unique_ptr<PendingAppend>> group(
+            std::make_move_iterator(appends.begin() + begin),
+            std::make_move_iterator(appends.begin() + end));
+        QueueForSync(PrepareGroup(std::move(group)), /*caller=*/false);
+        begin = end;
+      }
     }
-    if (!to_load.empty() || awaiting_added > 0) {
-      absl::MutexLock lock(&queue_mu_);  // Counted first: the writer waits for each.
-      loads_outstanding_ += to_load.size() + awaiting_added;
-    }
-    if (!to_load.empty() || !awaited.empty()) {
-      absl::MutexLock lock(&load_mu_);
-      for (std::string& project_id : to_load) to_load_.push_back(std::move(project_id));
-      for (std::string& project_id : awaited) to_load_.push_back(std::move(project_id));
-    }
+    RequestLoads(to_load, std::move(awaited), awaiting_added);
     if (awaiting_durable_count_.load() > 0) {
       // The syncer flags outcomes only while it sees a project awaiting them; one reported
       // before that (after ProcessOutcomes ran) would otherwise wait for the next append.
@@ -572,14 +648,7 @@ void RocksEventLog::WriterLoop() {
         outcomes_to_check_ = true;
       }
     }
-    if (prepared != nullptr) {
-      // Room was waited for before the group was taken; only this thread adds groups.
-      absl::MutexLock lock(&sync_mu_);
-      to_sync_.push_back(std::move(prepared));
-    }
   }
-  absl::MutexLock lock(&sync_mu_);
-  writer_done_ = true;
 }
 
 std::vector<std::unique_ptr<RocksEventLog::PendingAppend>> RocksEventLog::TakeLoaded(
@@ -785,79 +854,25 @@ void RocksEventLog::EvictIdleStreams() {
 }
 
 void RocksEventLog::SyncLoop() {
-  uint64_t failures = 0;  // Write failures so far; groups of an older epoch are void.
-  absl::Status failure;
   for (;;) {
-    // Every group prepared by now goes into the next synced write: when the disk is busy,
-    // appends that arrived during one sync all share the next.
     std::deque<std::unique_ptr<PreparedGroup>> groups;
     {
       absl::MutexLock lock(&sync_mu_);
+      // Groups the writer thread prepared, when no caller is leading the commits (one that
+      // is takes them with its own); at the end, whatever is left once nobody appends.
       sync_mu_.Await(absl::Condition(
           +[](RocksEventLog* log) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-            return !log->to_sync_.empty() || log->writer_done_;
+            return !log->syncing_ && (!log->to_sync_.empty() || log->appenders_done_);
           },
           this));
-      if (to_sync_.empty()) break;  // The writer has exited and all is written.
-      size_t bytes = 0;  // At least one group; more while within the group byte cap.
-      while (!to_sync_.empty() &&
-             (groups.empty() ||
-              bytes + to_sync_.front()->batch.GetDataSize() <= options_.max_group_bytes)) {
-        bytes += to_sync_.front()->batch.GetDataSize();
-        groups.push_back(std::move(to_sync_.front()));
-        to_sync_.pop_front();
-      }
+      if (to_sync_.empty()) break;  // Nobody appends any more and all is written.
+      groups = TakeGroupsToSync();
       syncing_ = true;
     }
-
-    std::vector<PreparedGroup*> to_write;
-    for (auto& group : groups) {
-      if (group->epoch < failures) {
-        // Prepared on top of a group whose write failed: nothing of it may be written, and
-        // every answer computed for it (versions, conflicts, rules) assumed that group.
-        group->status = absl::UnavailableError(absl::StrCat(
-            "not written: an earlier write of the log failed (", failure.ToString(), ")"));
-        for (auto& p : group->appends) p->result = group->status;
-      } else if (group->any_writes) {
-        to_write.push_back(group.get());
-      }
-    }
-    if (!to_write.empty()) {
-      const absl::Status status = WriteGroups(to_write);
-      if (!status.ok()) {
-        ++failures;
-        failure = status;
-        for (PreparedGroup* group : to_write) {
-          group->status = status;
-          for (auto& p : group->appends) {
-            if (p->depends_on_group && p->result.ok()) p->result = status;
-          }
-        }
-      } else {
-        last_position_.store(to_write.back()->last_position, std::memory_order_release);
-        CommitNotice notice;
-        notice.last_position = to_write.back()->last_position;
-        for (const PreparedGroup* group : to_write) {
-          for (const auto& p : group->appends) {
-            if (p->writes && p->result.ok()) {
-              notice.streams.emplace_back(p->batch.project_id, p->result->last_version);
-            }
-          }
-        }
-        // Listeners first: by the time an appender hears "done", every listener has heard
-        // of the commit.
-        absl::ReaderMutexLock lock(&listeners_mu_);
-        for (CommitListener* l : listeners_) l->OnCommit(notice);
-      }
-    }
+    WriteAndReport(groups);
     {
       absl::MutexLock lock(&sync_mu_);
-      for (const auto& group : groups) outcomes_.push_back({group->epoch, group->status});
       syncing_ = false;
-    }
-    if (awaiting_durable_count_.load() > 0) {
-      absl::MutexLock lock(&queue_mu_);  // A project's appends wait for these outcomes.
-      outcomes_to_check_ = true;
     }
     // The callbacks complete RPCs, which costs socket writes: run them on the completion
     // thread so this thread goes straight back to the disk with the next groups.
@@ -866,6 +881,57 @@ void RocksEventLog::SyncLoop() {
   }
   absl::MutexLock lock(&completion_mu_);
   syncer_done_ = true;
+}
+
+void RocksEventLog::WriteAndReport(std::deque<std::unique_ptr<PreparedGroup>>& groups) {
+  std::vector<PreparedGroup*> to_write;
+  for (auto& group : groups) {
+    if (group->epoch < write_failures_) {
+      // Prepared on top of a group whose write failed: nothing of it may be written, and
+      // every answer computed for it (versions, conflicts, rules) assumed that group.
+      group->status = absl::UnavailableError(absl::StrCat(
+          "not written: an earlier write of the log failed (", last_failure_.ToString(), ")"));
+      for (auto& p : group->appends) p->result = group->status;
+    } else if (group->any_writes) {
+      to_write.push_back(group.get());
+    }
+  }
+  if (!to_write.empty()) {
+    const absl::Status status = WriteGroups(to_write);
+    if (!status.ok()) {
+      ++write_failures_;
+      last_failure_ = status;
+      for (PreparedGroup* group : to_write) {
+        group->status = status;
+        for (auto& p : group->appends) {
+          if (p->depends_on_group && p->result.ok()) p->result = status;
+        }
+      }
+    } else {
+      last_position_.store(to_write.back()->last_position, std::memory_order_release);
+      CommitNotice notice;
+      notice.last_position = to_write.back()->last_position;
+      for (const PreparedGroup* group : to_write) {
+        for (const auto& p : group->appends) {
+          if (p->writes && p->result.ok()) {
+            notice.streams.emplace_back(p->batch.project_id, p->result->last_version);
+          }
+        }
+      }
+      // Listeners first: by the time an appender hears "done", every listener has heard
+      // of the commit.
+      absl::ReaderMutexLock lock(&listeners_mu_);
+      for (CommitListener* l : listeners_) l->OnCommit(notice);
+    }
+  }
+  {
+    absl::MutexLock lock(&sync_mu_);
+    for (const auto& group : groups) outcomes_.push_back({group->epoch, group->status});
+  }
+  if (awaiting_durable_count_.load() > 0) {
+    absl::MutexLock lock(&queue_mu_);  // A project's appends wait for these outcomes.
+    outcomes_to_check_ = true;
+  }
 }
 
 namespace {
@@ -1520,6 +1586,16 @@ absl::Status RocksEventLog::Close() {
     closed_ = true;  // New appends are refused; queued ones are still committed.
   }
   if (writer_.joinable()) writer_.join();  // It waits for the loads it asked for.
+  {
+    // Appends prepared on callers' threads: queued for a sync, or leading one.
+    absl::MutexLock lock(&queue_mu_);
+    queue_mu_.Await(absl::Condition(
+        +[](size_t* appends) { return *appends == 0; }, &caller_appends_));
+  }
+  {
+    absl::MutexLock lock(&sync_mu_);
+    appenders_done_ = true;
+  }
   {
     absl::MutexLock lock(&load_mu_);
     loader_stop_ = true;

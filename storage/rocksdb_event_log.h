@@ -148,6 +148,26 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
   absl::Status OpenDb();
   absl::Status LoadLogTail();
 
+  // A caller's thread: prepares its append (see AppendAsync) and leads the group commit
+  // when nobody else does.
+  void AppendOnCaller(std::unique_ptr<PendingAppend> pending);
+  // Hands a prepared group to the syncs (under writer_mu_, so groups reach to_sync_ in
+  // the order they were prepared). True if the caller (`caller`: a caller's thread) now
+  // leads the group commits and must call LeadGroupCommits.
+  bool QueueForSync(std::unique_ptr<PreparedGroup> group, bool caller)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  // A caller's thread that leads: writes and syncs whatever is queued, in turns, running
+  // each turn's callbacks itself, until nothing is queued.
+  void LeadGroupCommits();
+  // Counts the loads that ParkColdAppends asked for and hands them to the loader.
+  void RequestLoads(std::vector<std::string>& to_load, std::vector<std::string> awaited,
+                    size_t awaiting_added);
+  // The leader's next synced write: at least one group, more while within the byte cap.
+  std::deque<std::unique_ptr<PreparedGroup>> TakeGroupsToSync()
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_);
+  // The leader (whoever holds syncing_): one synced write of `groups` (or their failure),
+  // the commit listeners, and the outcomes for the writer side.
+  void WriteAndReport(std::deque<std::unique_ptr<PreparedGroup>>& groups);
   void WriterLoop();
   void SyncLoop();
   void CompletionLoop();
@@ -241,6 +261,8 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
   absl::Mutex queue_mu_;
   std::vector<std::unique_ptr<PendingAppend>> queue_ ABSL_GUARDED_BY(queue_mu_);
   bool closed_ ABSL_GUARDED_BY(queue_mu_) = false;
+  // AppendAsync calls preparing on their caller's thread (or leading): Close waits for them.
+  size_t caller_appends_ ABSL_GUARDED_BY(queue_mu_) = 0;
   // Loader -> writer: states read for cold projects (the writer wakes on them too).
   std::vector<LoadedStream> loaded_ ABSL_GUARDED_BY(queue_mu_);
   // Loads requested (or awaited, see awaiting_durable_) and not yet taken back by the
@@ -281,10 +303,15 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
   // Writer -> syncer.
   absl::Mutex sync_mu_ ABSL_ACQUIRED_AFTER(writer_mu_);
   std::deque<std::unique_ptr<PreparedGroup>> to_sync_ ABSL_GUARDED_BY(sync_mu_);
-  bool syncing_ ABSL_GUARDED_BY(sync_mu_) = false;      // The syncer holds a group.
-  bool writer_done_ ABSL_GUARDED_BY(sync_mu_) = false;  // No more groups will come.
+  // A leader (the syncer thread or a caller's) is writing: only it touches the leader's
+  // state below, and it hands that on through this flag.
+  bool syncing_ ABSL_GUARDED_BY(sync_mu_) = false;
+  bool appenders_done_ ABSL_GUARDED_BY(sync_mu_) = false;  // No more groups will come.
   std::vector<GroupOutcome> outcomes_ ABSL_GUARDED_BY(sync_mu_);  // For the writer.
-  bool needs_resume_ = false;  // Syncer thread only: the last write failed.
+  // The leader's state.
+  bool needs_resume_ = false;    // The last write failed.
+  uint64_t write_failures_ = 0;  // Groups of an older epoch are void.
+  absl::Status last_failure_;
 
   // The last durable position (readers and subscribers see no further).
   std::atomic<uint64_t> last_position_{0};

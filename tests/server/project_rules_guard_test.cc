@@ -9,6 +9,7 @@
 #include <array>
 #include <chrono>
 #include <future>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -314,19 +315,25 @@ class ProjectRulesGuardInFlightCorrectionTest : public ProjectRulesGuardTest {
   // again. Syncs stay held: the test releases them.
   void AppendBehindACorrectionBeingSynced(Outcome* correction, Outcome* next) {
     fs_->HoldSyncs(true);
-    AppendAsync("big", "pm",
-                absl::StrCat(R"(event_retracted { retracted_event_id: ")", ids_[3],
-                             R"(" reason: "sent twice" })"),
-                correction);
+    // On a thread of its own: a small append finding no write under way writes and syncs
+    // on its caller's thread, which then waits in the held sync.
+    correction_thread_ = std::thread([this, correction] {
+      AppendAsync("big", "pm",
+                  absl::StrCat(R"(event_retracted { retracted_event_id: ")", ids_[3],
+                               R"(" reason: "sent twice" })"),
+                  correction);
+    });
     ASSERT_TRUE(fs_->WaitForHeldSync(absl::Seconds(10))) << "the correction never synced";
     AppendAsync("big", "pm", R"(status_updated { health: HEALTH_AMBER })", next);
   }
   void TearDown() override {
     fs_->HoldSyncs(false);
     if (!held_.release.HasBeenNotified()) held_.release.Notify();
+    if (correction_thread_.joinable()) correction_thread_.join();
   }
 
   std::shared_ptr<FaultInjectionFileSystem> fs_;
+  std::thread correction_thread_;
   server::ProjectRulesGuard rules_{/*snapshot_every=*/100};
   HeldPreloadGuard held_{&rules_};
   std::vector<std::string> ids_;  // Of versions 2..300.

@@ -294,6 +294,11 @@ uint64_t FaultInjectionFileSystem::Syncs() const {
   return state_->syncs;
 }
 
+int FaultInjectionFileSystem::HeldSyncs() const {
+  absl::MutexLock lock(&state_->mu);
+  return state_->held_syncs;
+}
+
 bool FaultInjectionFileSystem::WaitForHeldSync(absl::Duration timeout) {
   absl::MutexLock lock(&state_->mu);
   return state_->mu.AwaitWithTimeout(

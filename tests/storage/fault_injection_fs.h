@@ -69,6 +69,8 @@ class FaultInjectionFileSystem final : public rocksdb::FileSystemWrapper {
   // or network storage) and make nothing durable; later ones work again.
   void FailNextSyncs(int count);
   bool WaitForHeldSync(absl::Duration timeout);
+  // Syncs waiting in HoldSyncs now.
+  int HeldSyncs() const;
   // Sync/Fsync calls of any file that went ahead (held ones count once released).
   uint64_t Syncs() const;
   // Truncates every tracked file to its durable size; returns the first error, if any.

@@ -1,11 +1,14 @@
 // Pipelined group commit in RocksEventLog: the writer prepares a group while the one
 // before it is being synced. Syncs are held in the fault-injection file system so that a
 // group is deterministically in flight while the next one is prepared on top of it.
+#include <pthread.h>
+
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/random/random.h"
@@ -24,35 +27,77 @@ namespace accord::testing {
 namespace {
 
 using storage::AppendBatch;
+using storage::AppendCallback;
 using storage::AppendResult;
 using storage::EventRecord;
 using storage::RocksEventLog;
 
-// An append's outcome, delivered on the log's completion thread.
+// An append's outcome, delivered on the thread that answers it.
 struct Outcome {
   absl::Notification done;
   absl::StatusOr<AppendResult> result = absl::UnknownError("not answered");
+  pthread_t answered_on{};
 
   bool Wait() { return done.WaitForNotificationWithTimeout(absl::Seconds(30)); }
 };
 
-class PipelinedCommitTest : public FaultFsLogTest {
- protected:
-  void TearDown() override { fs_->HoldSyncs(false); }
+AppendCallback Deliver(Outcome* outcome) {
+  return [outcome](absl::StatusOr<AppendResult> r) {
+    outcome->result = std::move(r);
+    outcome->answered_on = pthread_self();
+    outcome->done.Notify();
+  };
+}
 
+std::string ThreadName(pthread_t thread) {
+  char name[32] = {};
+  pthread_getname_np(thread, name, sizeof(name));
+  return name;
+}
+
+// Run both ways appends reach the disk: prepared and led by the callers' threads (the
+// default for small appends), and through the log's own threads.
+class PipelinedCommitTest : public FaultFsLogTest,
+                            public ::testing::WithParamInterface<size_t> {
+ protected:
+  void SetUp() override {
+    options_.caller_append_max_bytes = GetParam();
+    FaultFsLogTest::SetUp();
+  }
+  void TearDown() override {
+    fs_->HoldSyncs(false);
+    for (std::thread& t : threads_) t.join();
+  }
+
+  // Calls AppendAsync on a thread of its own: a caller that finds no write under way
+  // writes and syncs itself, so with syncs held it would not return. Returns once the call
+  // has returned or a sync is held.
   void AppendAsync(AppendBatch batch, Outcome* outcome) {
-    log_->AppendAsync(std::move(batch), [outcome](absl::StatusOr<AppendResult> r) {
-      outcome->result = std::move(r);
-      outcome->done.Notify();
+    auto returned = std::make_shared<absl::Notification>();
+    const uint64_t held_before = fs_->HeldSyncs();
+    threads_.emplace_back([this, batch = std::move(batch), outcome, returned]() mutable {
+      log_->AppendAsync(std::move(batch), Deliver(outcome));
+      returned->Notify();
     });
+    for (int i = 0; i < 2000 && !returned->HasBeenNotified(); ++i) {
+      if (fs_->HeldSyncs() > held_before) break;
+      absl::SleepFor(absl::Milliseconds(1));
+    }
   }
 
   absl::BitGen gen_;
+  std::vector<std::thread> threads_;
 };
+
+INSTANTIATE_TEST_SUITE_P(
+    BothWays, PipelinedCommitTest, ::testing::Values(size_t{4096}, size_t{0}),
+    [](const ::testing::TestParamInfo<size_t>& info) {
+      return info.param > 0 ? std::string("CallersLead") : std::string("LogThreadsOnly");
+    });
 
 // The retry is checked while the original's group is still being synced: its events are
 // not in the database yet, only in the writer's view of groups in flight.
-TEST_F(PipelinedCommitTest, RetryOfAnAppendStillBeingSyncedAnswersTheOriginalResult) {
+TEST_P(PipelinedCommitTest, RetryOfAnAppendStillBeingSyncedAnswersTheOriginalResult) {
   ASSERT_TRUE(log_->Append(RandomBatch(gen_, "p", 2, 64)).ok());
   const AppendBatch original = RandomBatch(gen_, "p", 3, 64);
 
@@ -79,7 +124,7 @@ TEST_F(PipelinedCommitTest, RetryOfAnAppendStillBeingSyncedAnswersTheOriginalRes
 
 // Groups prepared while a sync is on all go into the next synced write: one sync for
 // them, not one each (which would make every append wait for the syncs before it).
-TEST_F(PipelinedCommitTest, GroupsPreparedDuringASyncShareTheNextSync) {
+TEST_P(PipelinedCommitTest, GroupsPreparedDuringASyncShareTheNextSync) {
   ASSERT_TRUE(log_->Append(RandomBatch(gen_, "p", 1, 64)).ok());
   fs_->HoldSyncs(true);
   Outcome held;
@@ -114,7 +159,7 @@ TEST_F(PipelinedCommitTest, GroupsPreparedDuringASyncShareTheNextSync) {
 // A group prepared on top of one whose write then fails assumed events that never reach
 // the disk: it must fail too, even an idempotent retry that would otherwise answer
 // "already written"; the log then carries on, gap-free, and a restart shows neither.
-TEST_F(PipelinedCommitTest, GroupsPreparedOnAFailedWriteFailToo) {
+TEST_P(PipelinedCommitTest, GroupsPreparedOnAFailedWriteFailToo) {
   ASSERT_TRUE(log_->Append(RandomBatch(gen_, "p", 2, 64)).ok());
   const AppendBatch doomed = RandomBatch(gen_, "p", 3, 64);
 
@@ -161,10 +206,93 @@ TEST_F(PipelinedCommitTest, GroupsPreparedOnAFailedWriteFailToo) {
   EXPECT_TRUE(CheckLogStructure(events).ok()) << CheckLogStructure(events);
 }
 
+// A small append finding no write under way is written, synced and answered by the
+// thread that makes it, before AppendAsync returns: no hand-off to the log's threads.
+TEST_P(PipelinedCommitTest, ACallerFindingNoWriteUnderWayAnswersItsOwnAppend) {
+  if (GetParam() == 0) GTEST_SKIP() << "appends go through the log's threads here";
+  Outcome outcome;
+  log_->AppendAsync(RandomBatch(gen_, "p", 1, 64), Deliver(&outcome));
+  ASSERT_TRUE(outcome.done.HasBeenNotified()) << "answered after AppendAsync returned";
+  ASSERT_TRUE(outcome.result.ok()) << outcome.result.status();
+  EXPECT_TRUE(pthread_equal(outcome.answered_on, pthread_self()));
+  EXPECT_EQ(log_->LastPosition(), 1u) << "answered before it was durable";
+}
+
+// While one caller is in a synced write, other callers' appends are prepared on their own
+// threads and queued; the leading caller writes them all in its next sync and answers
+// them, in commit order, from its thread.
+TEST_P(PipelinedCommitTest, TheLeadingCallerWritesAndAnswersWhatQueuedDuringItsSync) {
+  if (GetParam() == 0) GTEST_SKIP() << "appends go through the log's threads here";
+  fs_->HoldSyncs(true);
+  Outcome held;
+  AppendAsync(RandomBatch(gen_, "p", 1, 64), &held);
+  ASSERT_TRUE(fs_->WaitForHeldSync(absl::Seconds(10))) << "the first append never synced";
+  const pthread_t leader = threads_.back().native_handle();
+  constexpr int kAppends = 3;
+  Outcome later[kAppends];
+  for (int i = 0; i < kAppends; ++i) {
+    // On this thread: it returns at once, the append prepared and queued.
+    log_->AppendAsync(RandomBatch(gen_, absl::StrCat("q", i), 1, 64), Deliver(&later[i]));
+    EXPECT_FALSE(later[i].done.HasBeenNotified()) << "answered during the held sync";
+  }
+  EXPECT_EQ(log_->QueuedGroupsForTesting(), static_cast<size_t>(kAppends));
+  const uint64_t syncs_before = fs_->Syncs();
+  fs_->HoldSyncs(false);
+  ASSERT_TRUE(held.Wait());
+  uint64_t position = 1;
+  for (Outcome& o : later) {
+    ASSERT_TRUE(o.Wait());
+    ASSERT_TRUE(o.result.ok()) << o.result.status();
+    EXPECT_EQ(o.result->last_position, ++position);
+    EXPECT_TRUE(pthread_equal(o.answered_on, leader)) << "answered on " << ThreadName(o.answered_on);
+  }
+  EXPECT_EQ(fs_->Syncs() - syncs_before, 2u) << "the queued appends did not share one sync";
+}
+
+// A large append is prepared by the log's writer thread and answered by its completion
+// thread: AppendAsync returns at once even with the disk held.
+TEST_P(PipelinedCommitTest, LargeAppendsGoThroughTheLogsThreads) {
+  fs_->HoldSyncs(true);
+  Outcome large;
+  log_->AppendAsync(RandomBatch(gen_, "p", 3, 4096), Deliver(&large));  // 12 KiB
+  ASSERT_TRUE(fs_->WaitForHeldSync(absl::Seconds(10)));
+  EXPECT_FALSE(large.done.HasBeenNotified());
+  fs_->HoldSyncs(false);
+  ASSERT_TRUE(large.Wait());
+  ASSERT_TRUE(large.result.ok()) << large.result.status();
+  EXPECT_EQ(ThreadName(large.answered_on), "log-completer");
+}
+
+// Close waits for a caller that leads a synced write; what it acknowledged is there
+// after a reopen.
+TEST_P(PipelinedCommitTest, CloseWaitsForACallerInASyncedWrite) {
+  fs_->HoldSyncs(true);
+  Outcome held;
+  AppendAsync(RandomBatch(gen_, "p", 1, 64), &held);
+  ASSERT_TRUE(fs_->WaitForHeldSync(absl::Seconds(10)));
+  absl::Notification closed;
+  absl::Status close_status;
+  std::thread closer([&] {
+    close_status = log_->Close();
+    closed.Notify();
+  });
+  EXPECT_FALSE(closed.WaitForNotificationWithTimeout(absl::Milliseconds(200)))
+      << "closed with a write in flight";
+  fs_->HoldSyncs(false);
+  ASSERT_TRUE(held.Wait());
+  closer.join();
+  ASSERT_TRUE(close_status.ok()) << close_status;
+  ASSERT_TRUE(held.result.ok()) << held.result.status();
+  log_.reset();
+  auto reopened = RocksEventLog::Open(options_, fs_);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ((*reopened)->LastPosition(), 1u);
+}
+
 // The log's threads (three stages and the cold-project loader) are named for what they
 // do, so that top -H, perf and /proc show which is busy (bench/README.md's per-thread
 // figures rely on it).
-TEST_F(PipelinedCommitTest, TheStagesRunOnThreadsNamedForThem) {
+TEST_P(PipelinedCommitTest, TheStagesRunOnThreadsNamedForThem) {
   std::set<std::string> names;
   for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
     std::ifstream comm(task.path() / "comm");
