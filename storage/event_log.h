@@ -5,8 +5,8 @@
 // request; versions and positions never change once acknowledged.
 //
 // Thread-safety: every method may be called from any thread concurrently. Appends are
-// group-committed: callers enqueue, a writer takes everything queued into a single
-// batch and a single sync, then runs the callbacks. Reads do not block appends.
+// group-committed: appends that arrive while a synced write is under way share the next
+// one. Reads do not block appends.
 //
 // Implementations: RocksEventLog (embedded default, storage/rocksdb_event_log.h). The
 // server sees only this interface and OpenEventLog().
@@ -113,7 +113,11 @@ class EventLog {
 
   // Appends `batch` and calls `done` exactly once, after the events are durable (per the
   // log's Durability) or with the error that stopped them. `done` runs on a thread of
-  // the log's (on the calling thread if the log is closed): keep it short.
+  // the log's or on a caller's thread that leads the group commit (possibly this one,
+  // before AppendAsync returns; also when the log is closed): keep it short, and never
+  // wait in it for another append. The calling thread may itself write and sync what is
+  // queued before AppendAsync returns (RocksEventLog: small appends, when no write is
+  // under way), so call it from a thread that may block on the disk that long.
   //
   // Errors: ABORTED (expected version not met; the message names the current version),
   // FAILED_PRECONDITION (an event id already written with other content, a partial

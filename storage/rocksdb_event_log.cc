@@ -1585,13 +1585,14 @@ absl::Status RocksEventLog::Close() {
     absl::MutexLock lock(&queue_mu_);
     closed_ = true;  // New appends are refused; queued ones are still committed.
   }
-  if (writer_.joinable()) writer_.join();  // It waits for the loads it asked for.
   {
-    // Appends prepared on callers' threads: queued for a sync, or leading one.
+    // Appends being prepared on callers' threads, or leading syncs, finish first: one may
+    // still park its append for a load, which the writer thread then waits for.
     absl::MutexLock lock(&queue_mu_);
     queue_mu_.Await(absl::Condition(
         +[](size_t* appends) { return *appends == 0; }, &caller_appends_));
   }
+  if (writer_.joinable()) writer_.join();  // It waits for the loads it asked for.
   {
     absl::MutexLock lock(&sync_mu_);
     appenders_done_ = true;

@@ -9,21 +9,30 @@
 // (prepared_wal_file_system.h), so a synced write overwrites blocks instead of growing the
 // file.
 //
-// Group commit, pipelined in three threads; AppendAsync only enqueues.
-//  - The writer takes everything queued (up to a byte cap) as a group and prepares it:
-//    idempotency and version checks, version/position assignment, envelope hashing, the
-//    append guard (domain rules), one WriteBatch.
-//  - The syncer writes prepared groups in order: all those waiting when it is free, in one
-//    synced write (so appends arriving during a sync share the next one, whether the writer
-//    prepared them as one group or several), and tells the commit listeners.
-//  - The completion thread runs the callbacks, in commit order.
+// Group commit. A small append (EventLogOptions::caller_append_max_bytes) is prepared on
+// the thread that calls AppendAsync — idempotency and version checks, version/position
+// assignment, envelope hashing, the append guard (domain rules), its WriteBatch — and
+// queued for a sync. If no synced write is under way, that thread then leads: it writes
+// everything queued in one synced write, tells the commit listeners, runs those appends'
+// callbacks in commit order, and goes on while more was queued meanwhile; so a
+// single-event append in accordd reaches the disk and its answer on the gRPC thread that
+// received it, with no hand-off between threads (each hand-off is a wake-up that waits
+// for one of two busy vCPUs: +15% appends/s without them, bench/README.md "Session 14").
+// Larger appends take the pipeline of the log's own threads, so that preparing them
+// (≈3–5 µs per event) holds up none of gRPC's few threads:
+//  - The writer takes everything queued and prepares it in groups (up to a byte cap).
+//  - The syncer writes prepared groups when no caller leads: all those waiting when it is
+//    free, in one synced write (so appends arriving during a sync share the next one),
+//    and tells the commit listeners.
+//  - The completion thread runs the syncer's callbacks, in commit order.
 // So the writer prepares what arrives while earlier groups are on their way to the disk,
 // running ahead of what is durable by at most kMaxQueuedGroups groups plus those being
-// written. Nothing of a group is visible to readers before its sync (RocksDB applies a
-// synced write to its memtables only after the sync). When a write fails, its groups and
-// every group prepared on top of them fail unwritten, and the writer forgets its view of
-// them (ProcessOutcomes). Callers' threads (gRPC's few callback threads) never block on
-// the disk.
+// written. Whoever writes (the syncer thread or a leading caller: whoever set syncing_)
+// takes every group queued, whoever prepared it. Nothing of a group is visible to
+// readers before its sync (RocksDB applies a synced write to its memtables only after
+// the sync). When a write fails, its groups and every group prepared on top of them fail
+// unwritten, and the writer side forgets its view of them (ProcessOutcomes). A caller's
+// thread blocks on the disk only while it leads; at most one thread leads at a time.
 //
 // Per-project state (current version, last hash, event ids for idempotency) is kept in
 // memory by the writer and loaded from the "streams" column family on first use after

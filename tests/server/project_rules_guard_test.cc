@@ -48,7 +48,7 @@ class ProjectRulesGuardTest : public ::testing::Test {
     return log_->Append(*std::move(batch)).status();
   }
 
-  // An append's answer, delivered on the log's completion thread.
+  // An append's answer, delivered on the thread that leads its group commit.
   struct Outcome {
     accord::v1::AppendRequest request;  // The batch points into it until answered.
     absl::Notification done;

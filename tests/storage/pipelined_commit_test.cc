@@ -74,7 +74,7 @@ class PipelinedCommitTest : public FaultFsLogTest,
   // has returned or a sync is held.
   void AppendAsync(AppendBatch batch, Outcome* outcome) {
     auto returned = std::make_shared<absl::Notification>();
-    const uint64_t held_before = fs_->HeldSyncs();
+    const int held_before = fs_->HeldSyncs();
     threads_.emplace_back([this, batch = std::move(batch), outcome, returned]() mutable {
       log_->AppendAsync(std::move(batch), Deliver(outcome));
       returned->Notify();
