@@ -263,6 +263,23 @@ TEST_P(PipelinedCommitTest, LargeAppendsGoThroughTheLogsThreads) {
   EXPECT_EQ(ThreadName(large.answered_on), "log-completer");
 }
 
+// A callback may append again (an asynchronous client chaining its appends): the leader
+// that runs it queues the new append and writes it in its next turn.
+TEST_P(PipelinedCommitTest, ACallbackMayAppendAgain) {
+  Outcome first, second;
+  AppendBatch next = RandomBatch(gen_, "p", 1, 64);
+  log_->AppendAsync(RandomBatch(gen_, "p", 1, 64),
+                    [&, next = std::move(next)](absl::StatusOr<AppendResult> r) mutable {
+                      first.result = std::move(r);
+                      log_->AppendAsync(std::move(next), Deliver(&second));
+                      first.done.Notify();
+                    });
+  ASSERT_TRUE(first.Wait() && second.Wait());
+  ASSERT_TRUE(first.result.ok()) << first.result.status();
+  ASSERT_TRUE(second.result.ok()) << second.result.status();
+  EXPECT_EQ(second.result->first_version, 2u);
+}
+
 // Close waits for a caller that leads a synced write; what it acknowledged is there
 // after a reopen.
 TEST_P(PipelinedCommitTest, CloseWaitsForACallerInASyncedWrite) {
