@@ -48,9 +48,9 @@ struct EventLogOptions {
   // AppendAsync, and when no synced write is under way that thread also writes, syncs and
   // runs the callbacks of everything queued until nothing is (it leads the group commit).
   // Single-event appends then reach the disk and their answers with no hand-off between
-  // threads (+15% appends/s on 2 vCPUs, bench/README.md "Session 14"). Larger appends go
-  // to the log's writer thread, which prepares them while the syncer thread writes (a
-  // 100-event append prepared on a caller's thread cost 12% of that rate). 0: every
+  // threads (+9–15% appends/s on 2 vCPUs, bench/README.md "Session 14"). Larger appends go
+  // to the log's writer thread, which prepares them while the syncer thread writes
+  // (100-event appends prepared on callers' threads lost 12% of their rate). 0: every
   // append goes to the log's threads and AppendAsync never blocks.
   size_t caller_append_max_bytes = 4096;
   // Cache for reads, in bytes: half for RocksDB's table blocks, half for snapshots (a

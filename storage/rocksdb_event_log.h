@@ -17,7 +17,7 @@
 // callbacks in commit order, and goes on while more was queued meanwhile; so a
 // single-event append in accordd reaches the disk and its answer on the gRPC thread that
 // received it, with no hand-off between threads (each hand-off is a wake-up that waits
-// for one of two busy vCPUs: +15% appends/s without them, bench/README.md "Session 14").
+// for one of two busy vCPUs: +9–15% appends/s without them, bench/README.md "Session 14").
 // Larger appends take the pipeline of the log's own threads, so that preparing them
 // (≈3–5 µs per event) holds up none of gRPC's few threads:
 //  - The writer takes everything queued and prepares it in groups (up to a byte cap).
@@ -114,7 +114,7 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
 
   // Flushes every column family's memtable to SST (and blob) files, so tests can corrupt them.
   absl::Status FlushForTesting();
-  // Prepared groups waiting for the syncer (beyond the one it is writing); tests use it
+  // Prepared groups waiting for a synced write (beyond those being written); tests use it
   // to know a group was prepared on top of one still in flight.
   size_t QueuedGroupsForTesting();
   // Event ids the writer holds in memory (bounded by max_cached_event_ids, give or take
@@ -141,7 +141,7 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
     uint64_t epoch;
     absl::Status status;
   };
-  // Prepared groups waiting for the syncer, beyond those it is writing. It writes all that
+  // Prepared groups waiting for a synced write, beyond those being written. A sync takes all that
   // wait in one synced write, so the writer prepares whatever arrives while a sync is on
   // (off the path of the next write) instead of waiting for it to finish.
   static constexpr size_t kMaxQueuedGroups = 16;
