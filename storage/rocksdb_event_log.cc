@@ -506,13 +506,8 @@ void RocksEventLog::AppendOnCaller(std::unique_ptr<PendingAppend> pending) {
     ParkColdAppends(group, to_load, awaiting_added);
     if (!group.empty()) lead = QueueForSync(PrepareGroup(std::move(group)), /*caller=*/true);
   }
-  RequestLoads(to_load, {}, awaiting_added);
-  if (awaiting_added > 0) {
-    // The writer thread moves the project on once nothing of it is in flight; outcomes
-    // reported before the project was parked would not wake it.
-    absl::MutexLock lock(&queue_mu_);
-    outcomes_to_check_ = true;
-  }
+  RequestLoads(std::move(to_load), {}, awaiting_added);
+  if (awaiting_added > 0) WakeWriterForReportedOutcomes();
   if (lead) LeadGroupCommits();
 }
 
@@ -524,7 +519,7 @@ bool RocksEventLog::QueueForSync(std::unique_ptr<PreparedGroup> group, bool call
   return true;
 }
 
-void RocksEventLog::RequestLoads(std::vector<std::string>& to_load,
+void RocksEventLog::RequestLoads(std::vector<std::string> to_load,
                                  std::vector<std::string> awaited, size_t awaiting_added) {
   if (!to_load.empty() || awaiting_added > 0) {
     absl::MutexLock lock(&queue_mu_);  // Counted first: the writer waits for each.
@@ -548,6 +543,39 @@ std::deque<std::unique_ptr<RocksEventLog::PreparedGroup>> RocksEventLog::TakeGro
     to_sync_.pop_front();
   }
   return groups;
+}
+
+void RocksEventLog::WakeWriterForReportedOutcomes() {
+  // A leader flags outcomes only while it sees a project awaiting them; one reported
+  // before that (after the last ProcessOutcomes) would otherwise wait for the next append.
+  bool reported;
+  {
+    absl::MutexLock lock(&sync_mu_);
+    reported = !outcomes_.empty();
+  }
+  if (reported) {
+    absl::MutexLock lock(&queue_mu_);
+    outcomes_to_check_ = true;
+  }
+}
+
+void RocksEventLog::PrepareInGroups(std::vector<std::unique_ptr<PendingAppend>> appends) {
+  size_t begin = 0;
+  while (begin < appends.size()) {
+    size_t end = begin, bytes = 0;  // At least one append a group.
+    while (end < appends.size()) {
+      size_t b = 0;
+      for (const auto& e : appends[end]->batch.events) b += e.payload.size() + 256;
+      if (end > begin && bytes + b > options_.max_group_bytes) break;
+      bytes += b;
+      ++end;
+    }
+    std::vector<std::unique_ptr<PendingAppend>> group(
+        std::make_move_iterator(appends.begin() + begin),
+        std::make_move_iterator(appends.begin() + end));
+    QueueForSync(PrepareGroup(std::move(group)), /*caller=*/false);
+    begin = end;
+  }
 }
 
 void RocksEventLog::LeadGroupCommits() {
@@ -616,38 +644,10 @@ void RocksEventLog::WriterLoop() {
       appends.insert(appends.end(), std::make_move_iterator(queued.begin()),
                      std::make_move_iterator(queued.end()));
       ParkColdAppends(appends, to_load, awaiting_added);
-      // Groups within the group byte cap (at least one append each).
-      size_t begin = 0;
-      while (begin < appends.size()) {
-        size_t end = begin, bytes = 0;
-        while (end < appends.size()) {
-          size_t b = 0;
-          for (const auto& e : appends[end]->batch.events) b += e.payload.size() + 256;
-          if (end > begin && bytes + b > options_.max_group_bytes) break;
-          bytes += b;
-          ++end;
-        }
-        std::vector<std::unique_ptr<PendingAppend>> group(
-            std::make_move_iterator(appends.begin() + begin),
-            std::make_move_iterator(appends.begin() + end));
-        QueueForSync(PrepareGroup(std::move(group)), /*caller=*/false);
-        begin = end;
-      }
+      PrepareInGroups(std::move(appends));
     }
-    RequestLoads(to_load, std::move(awaited), awaiting_added);
-    if (awaiting_durable_count_.load() > 0) {
-      // The syncer flags outcomes only while it sees a project awaiting them; one reported
-      // before that (after ProcessOutcomes ran) would otherwise wait for the next append.
-      bool reported;
-      {
-        absl::MutexLock lock(&sync_mu_);
-        reported = !outcomes_.empty();
-      }
-      if (reported) {
-        absl::MutexLock lock(&queue_mu_);
-        outcomes_to_check_ = true;
-      }
-    }
+    RequestLoads(std::move(to_load), std::move(awaited), awaiting_added);
+    if (awaiting_durable_count_.load() > 0) WakeWriterForReportedOutcomes();
   }
 }
 

@@ -40,8 +40,8 @@
 // scans the project's index (≈0.4 µs per append ever made to it): the writer reads a
 // small or new project itself, and hands a longer one (over kInlineLoadMaxChunks appends,
 // or more events than it reads inline) to a fourth thread, the loader, so that one large
-// cold project does not hold up every other project's appends. Its appends are parked until its state arrives, then go first,
-// in the order they came. A load that fails is retried inline by the writer, which reports
+// cold project does not hold up every other project's appends. Its appends are parked
+// until its state arrives, then go first, in the order they came. A load that fails is retried inline by the writer, which reports
 // the error to the appends. The loader also lets the append guard read such a project
 // (AppendGuard::Preload: the rules' state, from its latest snapshot and the events after
 // it), so that is off the writer too; also when the guard drops a large project's state
@@ -141,9 +141,9 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
     uint64_t epoch;
     absl::Status status;
   };
-  // Prepared groups waiting for a synced write, beyond those being written. A sync takes all that
-  // wait in one synced write, so the writer prepares whatever arrives while a sync is on
-  // (off the path of the next write) instead of waiting for it to finish.
+  // Prepared groups waiting for a synced write, beyond those being written. A sync takes
+  // all that wait, so the writer prepares whatever arrives while a sync is on (off the path
+  // of the next write) instead of waiting for it to finish.
   static constexpr size_t kMaxQueuedGroups = 16;
   // A cold project with at most this many index entries (appends) and event ids is read
   // by the writer itself (≈0.1 ms at most); a larger one by the loader, off its path.
@@ -169,8 +169,14 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
   // each turn's callbacks itself, until nothing is queued.
   void LeadGroupCommits();
   // Counts the loads that ParkColdAppends asked for and hands them to the loader.
-  void RequestLoads(std::vector<std::string>& to_load, std::vector<std::string> awaited,
+  void RequestLoads(std::vector<std::string> to_load, std::vector<std::string> awaited,
                     size_t awaiting_added);
+  // After a project was parked in awaiting_durable_: wakes the writer thread if outcomes
+  // were reported before the leader could see the project waiting for them.
+  void WakeWriterForReportedOutcomes();
+  // Writer side: prepares `appends` in groups within the group byte cap, queued in order.
+  void PrepareInGroups(std::vector<std::unique_ptr<PendingAppend>> appends)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   // The leader's next synced write: at least one group, more while within the byte cap.
   std::deque<std::unique_ptr<PreparedGroup>> TakeGroupsToSync()
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_);
@@ -201,7 +207,7 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   void PrepareAppends(std::vector<std::unique_ptr<PendingAppend>>& group, GroupOverlay& overlay,
                       PreparedGroup& prepared) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
-  // Writer: learns which groups the syncer made durable or failed.
+  // Writer: learns which groups the leaders made durable or failed.
   void ProcessOutcomes() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   // Writer: drops the least recently used streams with nothing in flight while more than
   // max_cached_event_ids event ids are held.
@@ -277,7 +283,7 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
   // Loads requested (or awaited, see awaiting_durable_) and not yet taken back by the
   // writer: it exits only at zero.
   size_t loads_outstanding_ ABSL_GUARDED_BY(queue_mu_) = 0;
-  // Syncer -> writer: outcomes were reported while a project awaits them (wakes the writer).
+  // Leader -> writer thread: outcomes were reported while a project awaits them (wakes it).
   bool outcomes_to_check_ ABSL_GUARDED_BY(queue_mu_) = false;
 
   // Writer -> loader: projects to read.
@@ -287,7 +293,9 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
   std::function<void(const std::string&)> cold_load_hook_ ABSL_GUARDED_BY(load_mu_);
   std::thread loader_;  // Runs LoaderLoop from Open until Close.
 
-  // Held by the one draining writer; guards what only the writer changes.
+  // The writer side: held by whoever prepares (the writer thread, or a caller's thread for
+  // a small append); guards the writer's view of the projects and the groups in flight.
+  // The methods marked "Writer" above run under it, on either.
   absl::Mutex writer_mu_ ABSL_ACQUIRED_AFTER(queue_mu_);
   absl::flat_hash_map<std::string, std::unique_ptr<StreamState>> streams_
       ABSL_GUARDED_BY(writer_mu_);
@@ -299,7 +307,7 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
   // the loader then: the guard dropped a large project's state (a correction's, say) while
   // its appends were on their way to the disk, which the loader cannot read.
   absl::flat_hash_set<std::string> awaiting_durable_ ABSL_GUARDED_BY(writer_mu_);
-  std::atomic<size_t> awaiting_durable_count_{0};  // Its size, for the syncer.
+  std::atomic<size_t> awaiting_durable_count_{0};  // Its size, for the leader.
   uint64_t next_position_ ABSL_GUARDED_BY(writer_mu_) = 1;
   size_t cached_event_ids_ ABSL_GUARDED_BY(writer_mu_) = 0;  // Sum of version_by_id sizes.
   uint64_t use_clock_ ABSL_GUARDED_BY(writer_mu_) = 0;       // Stamps StreamState::last_used.
@@ -309,7 +317,7 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
   // Overlays of the groups handed to the syncer and not yet processed, oldest first.
   std::deque<std::shared_ptr<const GroupOverlay>> inflight_ ABSL_GUARDED_BY(writer_mu_);
 
-  // Writer -> syncer.
+  // Prepared groups -> whoever leads the next synced write.
   absl::Mutex sync_mu_ ABSL_ACQUIRED_AFTER(writer_mu_);
   std::deque<std::unique_ptr<PreparedGroup>> to_sync_ ABSL_GUARDED_BY(sync_mu_);
   // A leader (the syncer thread or a caller's) is writing: only it touches the leader's
