@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
+#include <string_view>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -147,16 +149,23 @@ struct RocksEventLog::GroupOverlay {
   };
   absl::flat_hash_map<std::string, Stream> streams;
   uint64_t first_position = 0;
-  std::vector<std::string> records;  // Indexed by position - first_position.
+  // The records, back to back in one buffer (one allocation per group, not per event):
+  // record k (position first_position + k) ends at record_ends[k].
+  std::string record_bytes;
+  std::vector<size_t> record_ends;
 
-  const std::string* Find(const std::string& project_id, uint64_t version) const {
+  std::string_view Record(size_t k) const {
+    const size_t begin = k == 0 ? 0 : record_ends[k - 1];
+    return std::string_view(record_bytes).substr(begin, record_ends[k] - begin);
+  }
+  std::optional<std::string_view> Find(const std::string& project_id, uint64_t version) const {
     auto it = streams.find(project_id);
-    if (it == streams.end()) return nullptr;
+    if (it == streams.end()) return std::nullopt;
     const Stream& s = it->second;
     if (version < s.first_version || version - s.first_version >= s.positions.size()) {
-      return nullptr;
+      return std::nullopt;
     }
-    return &records[s.positions[version - s.first_version] - first_position];
+    return Record(s.positions[version - s.first_version] - first_position);
   }
 };
 
@@ -1100,10 +1109,12 @@ void RocksEventLog::PrepareAppends(std::vector<std::unique_ptr<PendingAppend>>& 
       continue;
     }
 
-    // Assign versions and positions and chain the hashes: the records as they will be
-    // stored, but nothing is put in the batch until the guard has admitted them.
+    // Assign versions and positions, encode the records as they will be stored (into the
+    // group's record bytes) and chain the hashes; nothing is put in the batch until the
+    // guard has admitted them, and a refused append's records are cut off again.
     std::vector<EventRecord> records(req.events.size());
-    std::vector<std::string> envelopes(req.events.size());
+    const size_t record_bytes_before = overlay.record_bytes.size();
+    const size_t records_before = overlay.record_ends.size();
     Sha256Digest prev_hash = stream.last_hash;
     for (size_t i = 0; i < req.events.size(); ++i) {
       const ProposedRecord& e = req.events[i];
@@ -1120,9 +1131,9 @@ void RocksEventLog::PrepareAppends(std::vector<std::unique_ptr<PendingAppend>>& 
       r.schema_version = e.schema_version;
       r.correlation_id = e.correlation_id;
       r.causation_id = e.causation_id;
-      envelopes[i] = EncodeEnvelope(r);
       r.prev_hash = prev_hash;
-      r.hash = ChainHash(envelopes[i], prev_hash, e.payload_hash);
+      r.hash = AppendRecord(r, e.payload, e.payload_hash, prev_hash, &overlay.record_bytes);
+      overlay.record_ends.push_back(overlay.record_bytes.size());
       prev_hash = r.hash;
     }
 
@@ -1130,6 +1141,8 @@ void RocksEventLog::PrepareAppends(std::vector<std::unique_ptr<PendingAppend>>& 
     if (options_.append_guard != nullptr) {
       History history(this, &overlay);
       if (absl::Status s = options_.append_guard->Admit(req, records, history); !s.ok()) {
+        overlay.record_bytes.resize(record_bytes_before);
+        overlay.record_ends.resize(records_before);
         pending->result = s;
         continue;
       }
@@ -1144,9 +1157,8 @@ void RocksEventLog::PrepareAppends(std::vector<std::unique_ptr<PendingAppend>>& 
     if (in_group.positions.empty()) in_group.first_version = result.first_version;
     for (size_t i = 0; i < req.events.size(); ++i) {
       const EventRecord& r = records[i];
-      std::string value = EncodeRecord(envelopes[i], req.events[i].payload, r.prev_hash, r.hash);
-      batch.Put(log_cf_, LogKey(r.position), value);
-      overlay.records.push_back(std::move(value));
+      const std::string_view value = overlay.Record(records_before + i);
+      batch.Put(log_cf_, LogKey(r.position), rocksdb::Slice(value.data(), value.size()));
       in_group.positions.push_back(r.position);
       if (stream.version_by_id.insert_or_assign(r.event_id, r.version).second) {
         ++cached_event_ids_;
@@ -1278,11 +1290,11 @@ absl::StatusOr<AppendResult> RocksEventLog::MatchEarlierAppend(
 absl::StatusOr<EventRecord> RocksEventLog::ReadVersionForWriter(const std::string& project_id,
                                                                 uint64_t version,
                                                                 const GroupOverlay& current) {
-  const std::string* unwritten = current.Find(project_id, version);
-  for (auto it = inflight_.rbegin(); unwritten == nullptr && it != inflight_.rend(); ++it) {
+  std::optional<std::string_view> unwritten = current.Find(project_id, version);
+  for (auto it = inflight_.rbegin(); !unwritten && it != inflight_.rend(); ++it) {
     unwritten = (*it)->Find(project_id, version);
   }
-  if (unwritten == nullptr) return ReadVersion(project_id, version);
+  if (!unwritten) return ReadVersion(project_id, version);
   EventRecord record;
   if (absl::Status s = DecodeRecord(*unwritten, false, &record); !s.ok()) return s;
   return record;

@@ -1,5 +1,6 @@
 #include "storage/storage_format.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -122,25 +123,61 @@ absl::StatusOr<uint64_t> DecodeStreamKeyVersion(std::string_view key) {
   return GetBigEndian64(key.data() + key.size() - 8);
 }
 
+namespace {
+
+size_t EnvelopeSizeBound(const EventRecord& e) {
+  return 128 + e.project_id.size() + e.event_type.size() + e.actor.principal.size() +
+         e.actor.role.size() + e.correlation_id.size() + e.causation_id.size();
+}
+
+void AppendEnvelope(const EventRecord& e, std::string* out) {
+  out->push_back(static_cast<char>(kEnvelopeLayout));
+  PutString(out, e.project_id);
+  PutFixed64(out, e.version);
+  PutFixed64(out, e.position);
+  out->append(reinterpret_cast<const char*>(e.event_id.data()), e.event_id.size());
+  PutString(out, e.event_type);
+  PutTimestamp(out, e.occurred_at);
+  PutTimestamp(out, e.recorded_at);
+  PutString(out, e.actor.principal);
+  PutString(out, e.actor.role);
+  out->push_back(static_cast<char>(e.visibility));
+  PutFixed32(out, e.schema_version);
+  PutString(out, e.correlation_id);
+  PutString(out, e.causation_id);
+}
+
+}  // namespace
+
 std::string EncodeEnvelope(const EventRecord& e) {
   std::string out;
-  out.reserve(128 + e.project_id.size() + e.event_type.size() + e.actor.principal.size() +
-              e.actor.role.size() + e.correlation_id.size() + e.causation_id.size());
-  out.push_back(static_cast<char>(kEnvelopeLayout));
-  PutString(&out, e.project_id);
-  PutFixed64(&out, e.version);
-  PutFixed64(&out, e.position);
-  out.append(reinterpret_cast<const char*>(e.event_id.data()), e.event_id.size());
-  PutString(&out, e.event_type);
-  PutTimestamp(&out, e.occurred_at);
-  PutTimestamp(&out, e.recorded_at);
-  PutString(&out, e.actor.principal);
-  PutString(&out, e.actor.role);
-  out.push_back(static_cast<char>(e.visibility));
-  PutFixed32(&out, e.schema_version);
-  PutString(&out, e.correlation_id);
-  PutString(&out, e.causation_id);
+  out.reserve(EnvelopeSizeBound(e));
+  AppendEnvelope(e, &out);
   return out;
+}
+
+Sha256Digest AppendRecord(const EventRecord& event, std::string_view payload,
+                          const Sha256Digest& payload_hash, const Sha256Digest& prev_hash,
+                          std::string* out) {
+  const size_t needed = out->size() + 1 + 4 + EnvelopeSizeBound(event) + 4 + payload.size() + 64;
+  // Geometric growth: reserving exactly what each record needs would copy the buffer for
+  // every record appended to it.
+  if (needed > out->capacity()) out->reserve(std::max(needed, 2 * out->capacity()));
+  out->push_back(static_cast<char>(kRecordFormat));
+  const size_t length_at = out->size();
+  PutFixed32(out, 0);  // The envelope's length, known once it is written.
+  AppendEnvelope(event, out);
+  const size_t envelope_size = out->size() - length_at - 4;
+  const uint32_t length = static_cast<uint32_t>(envelope_size);
+  for (int i = 0; i < 4; ++i) (*out)[length_at + i] = static_cast<char>(length >> (8 * i));
+  const Sha256Digest hash =
+      ChainHash(std::string_view(*out).substr(length_at + 4, envelope_size), prev_hash,
+                payload_hash);
+  PutFixed32(out, static_cast<uint32_t>(payload.size()));
+  out->append(payload);
+  out->append(reinterpret_cast<const char*>(prev_hash.data()), prev_hash.size());
+  out->append(reinterpret_cast<const char*>(hash.data()), hash.size());
+  return hash;
 }
 
 std::string EncodeRecord(std::string_view envelope, std::string_view payload,

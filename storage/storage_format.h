@@ -86,6 +86,17 @@ std::string EncodeEnvelope(const EventRecord& event);
 std::string EncodeRecord(std::string_view envelope, std::string_view payload,
                          const Sha256Digest& prev_hash, const Sha256Digest& hash);
 
+// Appends to `out` the record of `event` — its envelope, `payload`, and `prev_hash` as the
+// previous hash — and returns the event's chain hash, SHA-256(envelope || prev_hash ||
+// `payload_hash`), which it also stores in the record. The bytes are those of
+// EncodeRecord(EncodeEnvelope(event), payload, prev_hash, <that hash>); the envelope is
+// written and hashed in place, so many records can share one buffer with no allocation
+// per record (the log's writer encodes a group's records this way). `event`'s own
+// prev_hash and hash are not read.
+Sha256Digest AppendRecord(const EventRecord& event, std::string_view payload,
+                          const Sha256Digest& payload_hash, const Sha256Digest& prev_hash,
+                          std::string* out);
+
 // Decodes a record. With `verify_hash`, recomputes the hash from the stored bytes and
 // returns DATA_LOSS on a mismatch. A malformed record is DATA_LOSS too.
 absl::Status DecodeRecord(std::string_view record, bool verify_hash, EventRecord* out);

@@ -15,6 +15,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "storage/append_guard.h"
 #include "storage/rocksdb_event_log.h"
 #include "tests/storage/log_test_helpers.h"
 #include "tests/test_util.h"
@@ -167,6 +168,58 @@ TEST_F(ColdProjectLoadTest, CloseWaitsForAColdLoadAndCommitsTheAppendsWaitingFor
   EXPECT_EQ(*version, kBigAppends + 2);
   std::vector<storage::EventRecord> events;
   ASSERT_TRUE(ReadEverything(*log_, &events).ok());
+  EXPECT_TRUE(CheckLogStructure(events).ok()) << CheckLogStructure(events);
+}
+
+// Refuses every append of exactly three events (and admits the rest): lets a test put a
+// refused append between admitted ones of one group.
+class RefuseThreeEventAppends final : public storage::AppendGuard {
+ public:
+  absl::Status Admit(const AppendBatch& batch, const std::vector<storage::EventRecord>&,
+                     storage::StreamHistory&) override {
+    if (batch.events.size() == 3) return absl::FailedPreconditionError("three events");
+    return absl::OkStatus();
+  }
+  storage::SealedGroup Seal() override { return {}; }
+  void Commit() override {}
+  void Abort() override {}
+};
+
+class ColdProjectLoadWithGuardTest : public ColdProjectLoadTest {
+ protected:
+  void SetUp() override {
+    options_.append_guard = &guard_;
+    ColdProjectLoadTest::SetUp();
+  }
+  RefuseThreeEventAppends guard_;
+};
+
+// The appends waiting for the big project's load are prepared in one group when it
+// arrives: an admitted one, one the guard refuses, one admitted after it, and a retry of
+// that last one, which the log checks against the group's own records (not yet in the
+// database). The refused append's records must be gone from the group, or the retry
+// would be compared with them.
+TEST_F(ColdProjectLoadWithGuardTest, ARefusedAppendLeavesNoRecordsInItsGroup) {
+  Outcome first, refused, admitted, retry;
+  AppendAsync(RandomBatch(gen_, "big", 1, 32), &first);
+  ASSERT_TRUE(big_loading_.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  AppendAsync(RandomBatch(gen_, "big", 3, 32), &refused);
+  const AppendBatch later = RandomBatch(gen_, "big", 2, 32);
+  AppendAsync(later, &admitted);
+  AppendAsync(later, &retry);
+  release_big_.Notify();
+  ASSERT_TRUE(first.Wait() && refused.Wait() && admitted.Wait() && retry.Wait());
+
+  ASSERT_TRUE(first.result.ok()) << first.result.status();
+  EXPECT_EQ(refused.result.status().code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(admitted.result.ok()) << admitted.result.status();
+  EXPECT_EQ(admitted.result->first_version, kBigAppends + 2);
+  ASSERT_TRUE(retry.result.ok()) << retry.result.status();
+  EXPECT_TRUE(retry.result->already_written);
+  EXPECT_EQ(retry.result->last_position, admitted.result->last_position);
+  std::vector<storage::EventRecord> events;
+  ASSERT_TRUE(ReadEverything(*log_, &events).ok());
+  EXPECT_EQ(events.size(), kBigAppends + 2 + 1 + 2);  // "small" has 2.
   EXPECT_TRUE(CheckLogStructure(events).ok()) << CheckLogStructure(events);
 }
 

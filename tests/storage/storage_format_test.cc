@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include "storage/event_hash.h"
 #include "storage/event_id.h"
 
@@ -47,6 +51,35 @@ TEST(StorageFormatTest, StreamKeysOfOneProjectNeverInterleaveWithAnother) {
   EXPECT_LT(StreamKey("a", 0xffffffffffffffffull), StreamKey("a0", 1));
   EXPECT_LT(StreamKey("a", 2), StreamKey("a", 10));
   EXPECT_EQ(*DecodeStreamKeyVersion(StreamKey("proj", 77)), 77u);
+}
+
+TEST(StorageFormatTest, AppendRecordWritesTheBytesOfEncodeRecordAndReturnsTheChainHash) {
+  EventRecord r = SampleRecord();
+  const std::string expected = Encode(&r);  // Sets r.hash.
+  std::string buffer = "earlier records";
+  const Sha256Digest hash = AppendRecord(r, r.payload, Sha256(r.payload), r.prev_hash, &buffer);
+  EXPECT_EQ(hash, r.hash);
+  EXPECT_EQ(buffer, "earlier records" + expected);
+}
+
+TEST(StorageFormatTest, AppendRecordBackToBackRecordsEachVerify) {
+  std::string buffer;
+  std::vector<size_t> ends;
+  EventRecord r = SampleRecord();
+  for (int i = 0; i < 50; ++i) {  // Enough to make the buffer grow several times.
+    r.version = 7 + i;
+    r.position = 42 + i;
+    r.prev_hash = AppendRecord(r, r.payload, Sha256(r.payload), r.prev_hash, &buffer);
+    ends.push_back(buffer.size());
+  }
+  size_t begin = 0;
+  for (int i = 0; i < 50; ++i) {
+    EventRecord out;
+    ASSERT_TRUE(DecodeRecord(std::string_view(buffer).substr(begin, ends[i] - begin),
+                             /*verify_hash=*/true, &out).ok());
+    EXPECT_EQ(out.position, 42u + i);
+    begin = ends[i];
+  }
 }
 
 TEST(StorageFormatTest, RecordRoundTripsEveryField) {
