@@ -41,31 +41,33 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# run BINARY SPEC: one run; prints append_events_per_s (0 if the run failed).
+# run BINARY SPEC: one run, in this shell (so the EXIT trap can stop its accordd); sets
+# RATE to its append_events_per_s, 0 if the server did not start or the load failed.
+RATE=0
 run() {
-  local binary=$1 spec=$2 env_part flags_part
+  local binary=$1 spec=$2 env_part flags_part port_file
   env_part=${spec%%--*}
   flags_part=""
   [[ "$spec" == *--* ]] && flags_part=${spec#*--}
   DATA_DIR=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/accord-ab-XXXXXX")
-  local port_file="$DATA_DIR.port"
+  port_file="$DATA_DIR.port"
   # shellcheck disable=SC2086  # env_part and flags_part are word lists on purpose.
   env $env_part "$binary" --listen=127.0.0.1:0 --port_file="$port_file" --data_dir="$DATA_DIR" \
       $flags_part >/dev/null 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 100); do [[ -s "$port_file" ]] && break; sleep 0.1; done
-  local rate=0
+  RATE=0
   if [[ -s "$port_file" ]]; then
-    rate=$(timeout $(( SECONDS_PER_RUN + 60 )) "$BENCH" --target="127.0.0.1:$(cat "$port_file")" \
+    RATE=$(timeout $(( SECONDS_PER_RUN + 60 )) "$BENCH" --target="127.0.0.1:$(cat "$port_file")" \
              --clients="$CLIENTS" --projects="$CLIENTS" --events_per_append="$EVENTS" \
-             --seconds="$SECONDS_PER_RUN" 2>/dev/null | awk '/^append_events_per_s:/ {print $2}')
+             --seconds="$SECONDS_PER_RUN" 2>/dev/null | awk '/^append_events_per_s:/ {print $2}' || true)
   fi
   kill -TERM "$SERVER_PID" 2>/dev/null || true
   wait "$SERVER_PID" 2>/dev/null || true
   SERVER_PID=""
   rm -rf "$DATA_DIR" "$port_file"
   DATA_DIR=""
-  echo "${rate:-0}"
+  RATE=${RATE:-0}
 }
 
 echo "A: ${SPEC_A:-(default)} [$ACCORDD_A]"
@@ -73,9 +75,13 @@ echo "B: ${SPEC_B:-(default)} [$ACCORDD_B]"
 echo "load: $CLIENTS clients, $EVENTS events/append, ${SECONDS_PER_RUN}s per run"
 ratios=()
 for i in $(seq 1 "$PAIRS"); do
-  if (( i % 2 )); then a=$(run "$ACCORDD_A" "$SPEC_A"); b=$(run "$ACCORDD_B" "$SPEC_B")
-  else b=$(run "$ACCORDD_B" "$SPEC_B"); a=$(run "$ACCORDD_A" "$SPEC_A"); fi
-  if (( a == 0 || b == 0 )); then echo "pair $i: a run failed (A $a, B $b)" >&2; exit 1; fi
+  if (( i % 2 )); then run "$ACCORDD_A" "$SPEC_A"; a=$RATE; run "$ACCORDD_B" "$SPEC_B"; b=$RATE
+  else run "$ACCORDD_B" "$SPEC_B"; b=$RATE; run "$ACCORDD_A" "$SPEC_A"; a=$RATE; fi
+  if (( a == 0 || b == 0 )); then
+    echo "ab_pairs.sh: pair $i: a run produced no figure (A $a, B $b): the server did not" \
+         "start or accord-bench failed; run that configuration by hand to see why" >&2
+    exit 1
+  fi
   r=$(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.3f", b / a}')
   ratios+=("$r")
   echo "pair $i: A $a  B $b  B/A $r"

@@ -42,10 +42,16 @@ for _ in $(seq 1 100); do [[ -s "$WORK/port" ]] && break; sleep 0.1; done
     --seconds=$(( TRACE_SECONDS + 4 )) > "$WORK/bench.out" 2>&1 &
 BENCH_PID=$!
 sleep 3
-perf record -q -a -o "$WORK/perf.data" \
+if ! perf record -q -a -o "$WORK/perf.data" \
     -e block:block_rq_issue -e block:block_rq_complete \
     -e syscalls:sys_enter_fdatasync -e syscalls:sys_exit_fdatasync \
-    -e sched:sched_wakeup -e sched:sched_switch -- sleep "$TRACE_SECONDS" >/dev/null 2>&1
+    -e sched:sched_wakeup -e sched:sched_switch -- sleep "$TRACE_SECONDS" \
+    >/dev/null 2>"$WORK/perf.err"; then
+  echo "sync_timeline.sh: perf record failed (tracepoints need root or" \
+       "kernel.perf_event_paranoid <= -1):" >&2
+  tail -3 "$WORK/perf.err" >&2
+  exit 1
+fi
 wait "$BENCH_PID" || true
 tail -1 "$WORK/bench.out"
 perf script -i "$WORK/perf.data" 2>/dev/null | awk '

@@ -149,13 +149,6 @@ void AppendEnvelope(const EventRecord& e, std::string* out) {
 
 }  // namespace
 
-std::string EncodeEnvelope(const EventRecord& e) {
-  std::string out;
-  out.reserve(EnvelopeSizeBound(e));
-  AppendEnvelope(e, &out);
-  return out;
-}
-
 Sha256Digest AppendRecord(const EventRecord& event, std::string_view payload,
                           const Sha256Digest& payload_hash, const Sha256Digest& prev_hash,
                           std::string* out) {
@@ -178,20 +171,6 @@ Sha256Digest AppendRecord(const EventRecord& event, std::string_view payload,
   out->append(reinterpret_cast<const char*>(prev_hash.data()), prev_hash.size());
   out->append(reinterpret_cast<const char*>(hash.data()), hash.size());
   return hash;
-}
-
-std::string EncodeRecord(std::string_view envelope, std::string_view payload,
-                         const Sha256Digest& prev_hash, const Sha256Digest& hash) {
-  std::string out;
-  out.reserve(1 + 4 + envelope.size() + 4 + payload.size() + 64);
-  out.push_back(static_cast<char>(kRecordFormat));
-  PutFixed32(&out, static_cast<uint32_t>(envelope.size()));
-  out.append(envelope);
-  PutFixed32(&out, static_cast<uint32_t>(payload.size()));
-  out.append(payload);
-  out.append(reinterpret_cast<const char*>(prev_hash.data()), prev_hash.size());
-  out.append(reinterpret_cast<const char*>(hash.data()), hash.size());
-  return out;
 }
 
 absl::Status DecodeRecord(std::string_view record, bool verify_hash, EventRecord* out) {

@@ -78,21 +78,12 @@ std::string StreamKey(std::string_view project_id, uint64_t first_version);
 std::string StreamKeyPrefix(std::string_view project_id);  // project_id + 0x00
 absl::StatusOr<uint64_t> DecodeStreamKeyVersion(std::string_view key);
 
-// Builds the envelope bytes for `event` (its payload and hashes are not part of it).
-std::string EncodeEnvelope(const EventRecord& event);
-
-// Builds the full record from the envelope (EncodeEnvelope of the event), the payload
-// bytes and the two hashes.
-std::string EncodeRecord(std::string_view envelope, std::string_view payload,
-                         const Sha256Digest& prev_hash, const Sha256Digest& hash);
-
-// Appends to `out` the record of `event` — its envelope, `payload`, and `prev_hash` as the
-// previous hash — and returns the event's chain hash, SHA-256(envelope || prev_hash ||
-// `payload_hash`), which it also stores in the record. The bytes are those of
-// EncodeRecord(EncodeEnvelope(event), payload, prev_hash, <that hash>); the envelope is
-// written and hashed in place, so many records can share one buffer with no allocation
-// per record (the log's writer encodes a group's records this way). `event`'s own
-// prev_hash and hash are not read.
+// Appends to `out` the record of `event` (the layout above) — its envelope, `payload`, and
+// `prev_hash` as the previous hash — and returns the event's chain hash, SHA-256(envelope
+// || prev_hash || `payload_hash`), which it also stores in the record. The envelope is
+// written and hashed in place, so many records can share one buffer with no allocation per
+// record (the log's writer encodes a group's records this way). `event`'s own prev_hash
+// and hash are not read.
 Sha256Digest AppendRecord(const EventRecord& event, std::string_view payload,
                           const Sha256Digest& payload_hash, const Sha256Digest& prev_hash,
                           std::string* out);

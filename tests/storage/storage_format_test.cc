@@ -33,9 +33,15 @@ EventRecord SampleRecord() {
 }
 
 std::string Encode(EventRecord* r) {
-  const std::string envelope = EncodeEnvelope(*r);
-  r->hash = ChainHash(envelope, r->prev_hash, Sha256(r->payload));
-  return EncodeRecord(envelope, r->payload, r->prev_hash, r->hash);
+  std::string bytes;
+  r->hash = AppendRecord(*r, r->payload, Sha256(r->payload), r->prev_hash, &bytes);
+  return bytes;
+}
+
+uint32_t Fixed32At(std::string_view bytes, size_t at) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(bytes[at + i]);
+  return v;
 }
 
 TEST(StorageFormatTest, LogKeysSortInPositionOrder) {
@@ -53,13 +59,29 @@ TEST(StorageFormatTest, StreamKeysOfOneProjectNeverInterleaveWithAnother) {
   EXPECT_EQ(*DecodeStreamKeyVersion(StreamKey("proj", 77)), 77u);
 }
 
-TEST(StorageFormatTest, AppendRecordWritesTheBytesOfEncodeRecordAndReturnsTheChainHash) {
-  EventRecord r = SampleRecord();
-  const std::string expected = Encode(&r);  // Sets r.hash.
-  std::string buffer = "earlier records";
+// Read back by the documented layout (storage_format.h), not by the decoder.
+TEST(StorageFormatTest, AppendRecordWritesTheDocumentedLayoutAndReturnsItsChainHash) {
+  const EventRecord r = SampleRecord();
+  const std::string earlier = "earlier records";
+  std::string buffer = earlier;
   const Sha256Digest hash = AppendRecord(r, r.payload, Sha256(r.payload), r.prev_hash, &buffer);
-  EXPECT_EQ(hash, r.hash);
-  EXPECT_EQ(buffer, "earlier records" + expected);
+  ASSERT_EQ(buffer.compare(0, earlier.size(), earlier), 0) << "earlier bytes were changed";
+  const std::string_view record = std::string_view(buffer).substr(earlier.size());
+  ASSERT_GE(record.size(), 1u + 4 + 4 + 64);
+  EXPECT_EQ(record[0], 1) << "record format";
+  const uint32_t envelope_size = Fixed32At(record, 1);
+  ASSERT_LE(5u + envelope_size + 4, record.size());
+  const std::string_view envelope = record.substr(5, envelope_size);
+  EXPECT_EQ(envelope[0], 1) << "envelope layout";
+  const uint32_t payload_size = Fixed32At(record, 5 + envelope_size);
+  ASSERT_EQ(record.size(), 5u + envelope_size + 4 + payload_size + 64);
+  EXPECT_EQ(record.substr(9 + envelope_size, payload_size), r.payload);
+  const std::string_view hashes = record.substr(record.size() - 64);
+  EXPECT_EQ(hashes.substr(0, 32),
+            std::string_view(reinterpret_cast<const char*>(r.prev_hash.data()), 32));
+  EXPECT_EQ(hashes.substr(32),
+            std::string_view(reinterpret_cast<const char*>(hash.data()), 32));
+  EXPECT_EQ(hash, ChainHash(envelope, r.prev_hash, Sha256(r.payload)));
 }
 
 TEST(StorageFormatTest, AppendRecordBackToBackRecordsEachVerify) {
