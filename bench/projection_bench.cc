@@ -423,6 +423,23 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(every), summary(micros).c_str());
     std::sort(micros.begin(), micros.end());
     std::printf("asof_p99_us: %.0f\n", micros[micros.size() * 99 / 100]);
+    // The decision history of the same project, read as GetDecisionHistory reads it.
+    std::vector<double> history_micros;
+    size_t decisions = 0;
+    for (int i = 0; i < 5; ++i) {
+      const absl::Time start = absl::Now();
+      auto history = accord::server::ReadDecisionHistory(*log, "long");
+      history_micros.push_back(absl::ToDoubleMicroseconds(absl::Now() - start));
+      if (!history.ok()) {
+        std::fprintf(stderr, "decision history failed: %s\n", history.status().ToString().c_str());
+        std::exit(1);
+      }
+      decisions = history->size();
+    }
+    std::sort(history_micros.begin(), history_micros.end());
+    std::printf("decision history of the %d-event project (%zu decisions), 5 reads: p50 %.0f us, "
+                "max %.0f us\n",
+                n, decisions, history_micros[2], history_micros.back());
     (void)log->Close();
   }
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/arena.h"
 #include "spdlog/spdlog.h"
+#include "server/domain/decision_history.h"
 #include "server/domain/lazy_project_state.h"
 #include "server/event_translation.h"
 #include "server/project_snapshots.h"
@@ -395,6 +396,21 @@ absl::StatusOr<accord::v1::ProjectState> ReplayProjectFromLog(storage::EventLog&
     return s;
   }
   return state;
+}
+
+absl::StatusOr<std::vector<accord::v1::DecisionEntry>> ReadDecisionHistory(
+    storage::EventLog& log, const std::string& project_id) {
+  auto current = CurrentVersion(log, project_id);
+  if (!current.ok()) return current.status();
+  return domain::DecisionHistory(
+      [&](domain::EventVisitor visit) {
+        return VisitProjectEvents(log, project_id, *current, visit);
+      },
+      [&](uint64_t version) {
+        domain::ReplayOptions options;
+        options.up_to_version = version;
+        return ReadProjectState(log, project_id, options);
+      });
 }
 
 }  // namespace accord::server

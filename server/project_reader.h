@@ -61,6 +61,13 @@ absl::StatusOr<accord::v1::ProjectState> ReadProjectState(storage::EventLog& log
                                                           const std::string& project_id,
                                                           const domain::ReplayOptions& options);
 
+// The decision history of `project_id` (domain::DecisionHistory) up to its current
+// version: the log streamed twice (memory bounded by the decisions, not the stream), both
+// passes bounded at the version the call started from; the state after a correction read
+// from snapshots. NOT_FOUND if the project has no events.
+absl::StatusOr<std::vector<accord::v1::DecisionEntry>> ReadDecisionHistory(
+    storage::EventLog& log, const std::string& project_id);
+
 }  // namespace accord::server
 
 #endif  // ACCORD_SERVER_PROJECT_READER_H_

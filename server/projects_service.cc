@@ -297,20 +297,7 @@ grpc::ServerUnaryReactor* ProjectsService::GetDecisionHistory(
   if (!request->page_token().empty() && !absl::SimpleAtoi(request->page_token(), &offset)) {
     return Done(reactor, absl::InvalidArgumentError("page_token: not a token this server issued"));
   }
-  // Streamed from the log (memory bounded by the decisions, not the stream), both passes
-  // bounded at the version the request started from; the state after a correction is read
-  // from snapshots.
-  auto current = CurrentVersion(*log_, request->project_id());  // NOT_FOUND if none.
-  if (!current.ok()) return Done(reactor, current.status());
-  auto history = domain::DecisionHistory(
-      [&](domain::EventVisitor visit) {
-        return VisitProjectEvents(*log_, request->project_id(), *current, visit);
-      },
-      [&](uint64_t version) {
-        domain::ReplayOptions options;
-        options.up_to_version = version;
-        return ReadProjectState(*log_, request->project_id(), options);
-      });
+  auto history = ReadDecisionHistory(*log_, request->project_id());  // NOT_FOUND if none.
   if (!history.ok()) return Done(reactor, history.status());
   uint64_t index = 0;
   for (auto& entry : *history) {

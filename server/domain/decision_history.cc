@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -119,15 +120,6 @@ std::string ApprovalSubjectText(const std::string& approval_id, const v1::Approv
 // `who`, or the principal who appended `event` when the payload named nobody.
 const std::string& OrActor(const std::string& who, const v1::RecordedEvent& event) {
   return who.empty() ? event.actor().principal() : who;
-}
-
-template <typename T>
-const T* FindById(const google::protobuf::RepeatedPtrField<T>& items,
-                  const std::string& (T::*id_of)() const, const std::string& id) {
-  for (const T& item : items) {
-    if ((item.*id_of)() == id) return &item;
-  }
-  return nullptr;
 }
 
 // Builds the history event by event (the second pass). The state is the projection of the
@@ -249,7 +241,8 @@ class HistoryBuilder {
                          const std::string& outcome, const std::string& comment) {
     v1::DecisionEntry& entry = Push(v1::DECISION_KIND_CHANGE_DECISION, decided_by, outcome, comment,
                                     absl::StrCat("change ", change_id));
-    const v1::Change* change = FindById(state_.changes(), &v1::Change::change_id, change_id);
+    const int i = PositionOf(state_.changes(), &v1::Change::change_id, change_id, index_.get());
+    const v1::Change* change = i < 0 ? nullptr : &state_.changes(i);
     if (change != nullptr && change->has_requested()) {
       SetAnswers(change->requested().version(), change->requested().event_id(), &entry);
     }
@@ -309,7 +302,7 @@ class HistoryBuilder {
     AnswersApproval(approval_id, &entry);
   }
 
-  void AnswersApproval(const std::string& approval_id, v1::DecisionEntry* entry) const {
+  void AnswersApproval(const std::string& approval_id, v1::DecisionEntry* entry) {
     const v1::Approval* approval = FindApproval(approval_id);
     if (approval != nullptr && approval->has_requested()) {
       SetAnswers(approval->requested().version(), approval->requested().event_id(), entry);
@@ -329,8 +322,10 @@ class HistoryBuilder {
     return LoggedEvent{event.version(), event.event_id(), event.event_type()};
   }
 
-  const v1::Approval* FindApproval(const std::string& approval_id) const {
-    return FindById(state_.approvals(), &v1::Approval::approval_id, approval_id);
+  const v1::Approval* FindApproval(const std::string& approval_id) {
+    const int i = PositionOf(state_.approvals(), &v1::Approval::approval_id, approval_id,
+                             index_.get());
+    return i < 0 ? nullptr : &state_.approvals(i);
   }
 
   // Brings the state past `event`; after a retraction or correction it is the state
@@ -338,12 +333,13 @@ class HistoryBuilder {
   absl::Status Apply(const v1::RecordedEvent& event) {
     if (undone_.IsTarget(event.event_id())) seen_.emplace(event.event_id(), Logged(event));
     if (!NeedsReplay(event)) {
-      ApplyEvent(event, &state_);
+      ApplyEvent(event, &state_, index_.get());
       return absl::OkStatus();
     }
     absl::StatusOr<v1::ProjectState> rebuilt = state_at_(event.version());
     if (!rebuilt.ok()) return rebuilt.status();
     state_ = *std::move(rebuilt);
+    index_ = std::make_unique<ProjectIndex>();  // An index belongs to one state.
     return absl::OkStatus();
   }
 
@@ -351,6 +347,9 @@ class HistoryBuilder {
   const UndoneEvents& undone_;
   const v1::RecordedEvent* current_ = nullptr;  // The event being added.
   v1::ProjectState state_;
+  // Finds the items events name without scanning the state's lists, so the pass costs
+  // O(events), not O(events x items).
+  std::unique_ptr<ProjectIndex> index_ = std::make_unique<ProjectIndex>();
   // Events a retraction or correction names, seen so far: by event id.
   absl::flat_hash_map<std::string, LoggedEvent> seen_;
   absl::flat_hash_map<std::string, LoggedEvent> latest_submission_;  // By deliverable id.
