@@ -83,11 +83,12 @@ absl::StatusOr<std::vector<accord::v1::RecordedEvent>> ReadProjectEvents(
 }
 
 absl::Status VisitProjectEvents(storage::EventLog& log, const std::string& project_id,
-                                uint64_t up_to_version, domain::EventVisitor visit) {
+                                uint64_t up_to_version, domain::EventVisitor visit,
+                                uint64_t from_version) {
   domain::ReplayOptions bounds;
   bounds.up_to_version = up_to_version;
   accord::v1::RecordedEvent event;
-  return ForEachProjectEvent(log, project_id, bounds, 1, /*fill_cache=*/false,
+  return ForEachProjectEvent(log, project_id, bounds, from_version, /*fill_cache=*/false,
                              [&](const storage::EventRecord& r) -> absl::StatusOr<bool> {
                                event.Clear();
                                if (absl::Status c = ToRecordedEvent(r, &event); !c.ok()) return c;
@@ -398,11 +399,11 @@ absl::StatusOr<accord::v1::ProjectState> ReplayProjectFromLog(storage::EventLog&
   return state;
 }
 
-absl::StatusOr<std::vector<accord::v1::DecisionEntry>> ReadDecisionHistory(
+absl::StatusOr<std::unique_ptr<domain::DecisionHistoryBuilder>> BuildDecisionHistory(
     storage::EventLog& log, const std::string& project_id) {
   auto current = CurrentVersion(log, project_id);
   if (!current.ok()) return current.status();
-  return domain::DecisionHistory(
+  return domain::DecisionHistoryBuilder::Build(
       [&](domain::EventVisitor visit) {
         return VisitProjectEvents(log, project_id, *current, visit);
       },
@@ -411,6 +412,16 @@ absl::StatusOr<std::vector<accord::v1::DecisionEntry>> ReadDecisionHistory(
         options.up_to_version = version;
         return ReadProjectState(log, project_id, options);
       });
+}
+
+absl::StatusOr<bool> ExtendDecisionHistory(storage::EventLog& log, const std::string& project_id,
+                                           domain::DecisionHistoryBuilder& history) {
+  auto current = CurrentVersion(log, project_id);
+  if (!current.ok()) return current.status();
+  if (*current == history.version()) return true;
+  return history.Extend([&](domain::EventVisitor visit) {
+    return VisitProjectEvents(log, project_id, *current, visit, history.version() + 1);
+  });
 }
 
 }  // namespace accord::server

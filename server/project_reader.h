@@ -3,11 +3,13 @@
 #ifndef ACCORD_SERVER_PROJECT_READER_H_
 #define ACCORD_SERVER_PROJECT_READER_H_
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "accord/v1/projects.pb.h"
+#include "server/domain/decision_history.h"
 #include "server/domain/project_projection.h"
 #include "storage/event_log.h"
 
@@ -19,11 +21,12 @@ absl::StatusOr<std::vector<accord::v1::RecordedEvent>> ReadProjectEvents(
     storage::EventLog& log, const std::string& project_id, const domain::ReplayOptions& options,
     uint64_t from_version = 1);
 
-// Calls `visit` with each of the project's events in version order, up to `up_to_version`
-// (0: all), one at a time (the event is reused: copy what is kept). Reads page by page
-// without filling the block cache, so a long stream costs no memory.
+// Calls `visit` with each of the project's events in version order, from `from_version`
+// up to `up_to_version` (0: all), one at a time (the event is reused: copy what is kept).
+// Reads page by page without filling the block cache, so a long stream costs no memory.
 absl::Status VisitProjectEvents(storage::EventLog& log, const std::string& project_id,
-                                uint64_t up_to_version, domain::EventVisitor visit);
+                                uint64_t up_to_version, domain::EventVisitor visit,
+                                uint64_t from_version = 1);
 
 // The current version of `project_id`; NOT_FOUND when it has no events.
 absl::StatusOr<uint64_t> CurrentVersion(storage::EventLog& log, const std::string& project_id);
@@ -65,8 +68,12 @@ absl::StatusOr<accord::v1::ProjectState> ReadProjectState(storage::EventLog& log
 // version: the log streamed twice (memory bounded by the decisions, not the stream), both
 // passes bounded at the version the call started from; the state after a correction read
 // from snapshots. NOT_FOUND if the project has no events.
-absl::StatusOr<std::vector<accord::v1::DecisionEntry>> ReadDecisionHistory(
+absl::StatusOr<std::unique_ptr<domain::DecisionHistoryBuilder>> BuildDecisionHistory(
     storage::EventLog& log, const std::string& project_id);
+// `history` (of `project_id`) carried forward to the project's current version; false
+// when the events since need it built anew (domain::DecisionHistoryBuilder::Extend).
+absl::StatusOr<bool> ExtendDecisionHistory(storage::EventLog& log, const std::string& project_id,
+                                           domain::DecisionHistoryBuilder& history);
 
 }  // namespace accord::server
 

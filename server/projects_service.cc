@@ -297,18 +297,20 @@ grpc::ServerUnaryReactor* ProjectsService::GetDecisionHistory(
   if (!request->page_token().empty() && !absl::SimpleAtoi(request->page_token(), &offset)) {
     return Done(reactor, absl::InvalidArgumentError("page_token: not a token this server issued"));
   }
-  auto history = ReadDecisionHistory(*log_, request->project_id());  // NOT_FOUND if none.
-  if (!history.ok()) return Done(reactor, history.status());
-  uint64_t index = 0;
-  for (auto& entry : *history) {
-    if (!domain::MatchesFilter(entry, *request)) continue;
-    if (index++ < offset) continue;
-    if (response->decisions_size() == static_cast<int>(*page_size)) {
-      response->set_next_page_token(absl::StrCat(offset + *page_size));
-      break;
-    }
-    *response->add_decisions() = std::move(entry);
-  }
+  absl::Status read = decision_histories_.Read(  // NOT_FOUND if the project has none.
+      request->project_id(), [&](const std::vector<accord::v1::DecisionEntry>& history) {
+        uint64_t index = 0;
+        for (const auto& entry : history) {
+          if (!domain::MatchesFilter(entry, *request)) continue;
+          if (index++ < offset) continue;
+          if (response->decisions_size() == static_cast<int>(*page_size)) {
+            response->set_next_page_token(absl::StrCat(offset + *page_size));
+            break;
+          }
+          *response->add_decisions() = entry;
+        }
+      });
+  if (!read.ok()) return Done(reactor, read);
   return Done(reactor, absl::OkStatus());
 }
 

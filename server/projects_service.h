@@ -4,11 +4,14 @@
 // (project_reader.h) and delegates to the pure functions of server/domain/.
 //
 // Project states are read from the latest snapshot at or before the wanted version plus
-// the events after it (project_reader.h); the other answers replay the project's stream.
+// the events after it (project_reader.h); decision histories are kept between reads and
+// carried forward (decision_history_cache.h); the other answers replay the project's
+// stream.
 #ifndef ACCORD_SERVER_PROJECTS_SERVICE_H_
 #define ACCORD_SERVER_PROJECTS_SERVICE_H_
 
 #include "accord/v1/projects.grpc.pb.h"
+#include "server/decision_history_cache.h"
 #include "storage/event_log.h"
 
 namespace accord::server {
@@ -19,7 +22,8 @@ class ProjectsService final
     : public accord::v1::Projects::WithRawCallbackMethod_GetProject<
           accord::v1::Projects::CallbackService> {
  public:
-  explicit ProjectsService(storage::EventLog* log) : log_(log) {}
+  explicit ProjectsService(storage::EventLog* log)
+      : log_(log), decision_histories_(log, kDecisionHistoriesKept) {}
 
   // Request: a serialized GetProjectRequest; response: a serialized GetProjectResponse.
   grpc::ServerUnaryReactor* GetProject(grpc::CallbackServerContext* context,
@@ -43,7 +47,12 @@ class ProjectsService final
       accord::v1::GetClientResponsivenessResponse* response) override;
 
  private:
+  // Decision histories kept between reads (each holds its project's state): enough for
+  // a few auditors paging through long projects at once.
+  static constexpr size_t kDecisionHistoriesKept = 8;
+
   storage::EventLog* const log_;
+  DecisionHistoryCache decision_histories_;
 };
 
 }  // namespace accord::server

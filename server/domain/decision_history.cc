@@ -128,23 +128,25 @@ const std::string& OrActor(const std::string& who, const v1::RecordedEvent& even
 // still counted at the time.
 class HistoryBuilder {
  public:
-  HistoryBuilder(StateAtVersion state_at, const UndoneEvents& undone)
-      : state_at_(state_at), undone_(undone) {}
+  explicit HistoryBuilder(const UndoneEvents* undone) : undone_(*undone) {}
 
   // The entries of `event`, then its effect on the state. An approver's decision that
   // moves its approval's outcome away from "open" is followed by an outcome entry.
-  absl::Status Add(const v1::RecordedEvent& event) {
+  // `state_at` is called only when `event` retracts or corrects another.
+  absl::Status Add(const v1::RecordedEvent& event, StateAtVersion state_at) {
     current_ = &event;
     const v1::ApprovalDecided* decided =
         event.payload().has_approval_decided() ? &event.payload().approval_decided() : nullptr;
     const bool approval_was_open =
         decided != nullptr && IsOpen(FindApproval(decided->approval_id()));
     AddEntries(event);
-    if (absl::Status s = Apply(event); !s.ok()) return s;
+    if (absl::Status s = Apply(event, state_at); !s.ok()) return s;
     if (approval_was_open) AddOutcomeIfDetermined(*decided);
+    current_ = nullptr;
     return absl::OkStatus();
   }
 
+  const std::vector<v1::DecisionEntry>& entries() const { return history_; }
   std::vector<v1::DecisionEntry> Take() && { return std::move(history_); }
 
  private:
@@ -330,20 +332,19 @@ class HistoryBuilder {
 
   // Brings the state past `event`; after a retraction or correction it is the state
   // rebuilt up to it, which undoes what it names.
-  absl::Status Apply(const v1::RecordedEvent& event) {
+  absl::Status Apply(const v1::RecordedEvent& event, StateAtVersion state_at) {
     if (undone_.IsTarget(event.event_id())) seen_.emplace(event.event_id(), Logged(event));
     if (!NeedsReplay(event)) {
       ApplyEvent(event, &state_, index_.get());
       return absl::OkStatus();
     }
-    absl::StatusOr<v1::ProjectState> rebuilt = state_at_(event.version());
+    absl::StatusOr<v1::ProjectState> rebuilt = state_at(event.version());
     if (!rebuilt.ok()) return rebuilt.status();
     state_ = *std::move(rebuilt);
     index_ = std::make_unique<ProjectIndex>();  // An index belongs to one state.
     return absl::OkStatus();
   }
 
-  const StateAtVersion state_at_;
   const UndoneEvents& undone_;
   const v1::RecordedEvent* current_ = nullptr;  // The event being added.
   v1::ProjectState state_;
@@ -362,19 +363,67 @@ bool Before(const google::protobuf::Timestamp& a, const google::protobuf::Timest
 
 }  // namespace
 
-absl::StatusOr<std::vector<v1::DecisionEntry>> DecisionHistory(EventStream read,
-                                                               StateAtVersion state_at) {
+// Pass 1 settled the retractions and corrections of the stream read so far; pass 2's
+// builder holds the state and entries up to version_.
+struct DecisionHistoryBuilder::Passes {
   UndoneEvents undone;
+  HistoryBuilder builder{&undone};
+};
+
+DecisionHistoryBuilder::DecisionHistoryBuilder() : passes_(std::make_unique<Passes>()) {}
+DecisionHistoryBuilder::~DecisionHistoryBuilder() = default;
+
+absl::StatusOr<std::unique_ptr<DecisionHistoryBuilder>> DecisionHistoryBuilder::Build(
+    EventStream read, StateAtVersion state_at) {
+  std::unique_ptr<DecisionHistoryBuilder> history(new DecisionHistoryBuilder());
+  Passes& passes = *history->passes_;
   absl::Status s = read([&](const v1::RecordedEvent& event) {
-    undone.Note(event);
+    passes.undone.Note(event);
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
-  undone.Settle();
-  HistoryBuilder builder(state_at, undone);
-  s = read([&](const v1::RecordedEvent& event) { return builder.Add(event); });
+  passes.undone.Settle();
+  s = read([&](const v1::RecordedEvent& event) {
+    history->version_ = event.version();
+    return passes.builder.Add(event, state_at);
+  });
   if (!s.ok()) return s;
-  return std::move(builder).Take();
+  return history;
+}
+
+absl::StatusOr<bool> DecisionHistoryBuilder::Extend(EventStream read_after) {
+  // A retraction or correction may undo an event already added, whose entry is then
+  // marked retracted and whose effect on later outcomes is gone: only a new Build says.
+  bool corrects = false;
+  absl::Status s = read_after([&](const v1::RecordedEvent& event) {
+    corrects |= NeedsReplay(event);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  if (corrects) return false;
+  s = read_after([&](const v1::RecordedEvent& event) {
+    version_ = event.version();
+    return passes_->builder.Add(event, [](uint64_t) -> absl::StatusOr<v1::ProjectState> {
+      return absl::InternalError("no replay: Extend adds no retraction or correction");
+    });
+  });
+  if (!s.ok()) return s;
+  return true;
+}
+
+const std::vector<v1::DecisionEntry>& DecisionHistoryBuilder::entries() const {
+  return passes_->builder.entries();
+}
+
+std::vector<v1::DecisionEntry> DecisionHistoryBuilder::TakeEntries() && {
+  return std::move(passes_->builder).Take();
+}
+
+absl::StatusOr<std::vector<v1::DecisionEntry>> DecisionHistory(EventStream read,
+                                                               StateAtVersion state_at) {
+  auto history = DecisionHistoryBuilder::Build(read, state_at);
+  if (!history.ok()) return history.status();
+  return std::move(**history).TakeEntries();
 }
 
 std::vector<v1::DecisionEntry> DecisionHistory(const std::vector<v1::RecordedEvent>& events) {

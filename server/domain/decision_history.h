@@ -9,6 +9,8 @@
 #ifndef ACCORD_SERVER_DOMAIN_DECISION_HISTORY_H_
 #define ACCORD_SERVER_DOMAIN_DECISION_HISTORY_H_
 
+#include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
@@ -40,6 +42,40 @@ using StateAtVersion =
     absl::FunctionRef<absl::StatusOr<accord::v1::ProjectState>(uint64_t version)>;
 absl::StatusOr<std::vector<accord::v1::DecisionEntry>> DecisionHistory(EventStream read,
                                                                        StateAtVersion state_at);
+
+// The same, kept so that it can be carried forward: a reader of a live log (say, one paging
+// through a long project's history) extends the history it built with the events appended
+// since, instead of reading the whole stream again. Not thread-safe; movable only as a
+// pointer.
+class DecisionHistoryBuilder {
+ public:
+  // DecisionHistory(read, state_at), kept with what it needs to go on.
+  static absl::StatusOr<std::unique_ptr<DecisionHistoryBuilder>> Build(EventStream read,
+                                                                       StateAtVersion state_at);
+  ~DecisionHistoryBuilder();
+  DecisionHistoryBuilder(const DecisionHistoryBuilder&) = delete;
+  DecisionHistoryBuilder& operator=(const DecisionHistoryBuilder&) = delete;
+
+  // `read_after(visit)` delivers, twice, the events after version() in version order.
+  // When none of them retracts or corrects an event, adds them and returns true, so the
+  // entries are those of DecisionHistory over the longer stream. Otherwise adds nothing
+  // and returns false: such an event can mark earlier entries retracted and change the
+  // outcomes computed after the event it names, so the history must be built anew. A
+  // failed read is returned (and the builder must not be used again).
+  absl::StatusOr<bool> Extend(EventStream read_after);
+
+  // The version of the last event read (0 when none).
+  uint64_t version() const { return version_; }
+  const std::vector<accord::v1::DecisionEntry>& entries() const;
+  std::vector<accord::v1::DecisionEntry> TakeEntries() &&;
+
+ private:
+  struct Passes;
+  DecisionHistoryBuilder();
+
+  std::unique_ptr<Passes> passes_;
+  uint64_t version_ = 0;
+};
 
 // True when `entry` passes the request's filters: kinds (empty: any), actor (the
 // principal who appended it or who decided), recorded_at in [from_time, to_time), each

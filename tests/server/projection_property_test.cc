@@ -608,6 +608,61 @@ TEST(ProjectionPropertyTest, ServedHistoryEqualsHistoryOverAllEvents) {
   EXPECT_GT(marked, 0u) << "no history had a retracted decision: the oracle checked nothing";
 }
 
+// The served history, all pages of it.
+std::vector<v1::DecisionEntry> ServedDecisions(const std::string& target,
+                                               const std::string& project) {
+  std::vector<v1::DecisionEntry> served;
+  v1::GetDecisionHistoryRequest request;
+  request.set_project_id(project);
+  request.set_page_size(5);
+  for (int pages = 0; pages < 1000; ++pages) {
+    auto page = client::AccordClient(ClientAt(target)).GetDecisionHistory(request);
+    EXPECT_TRUE(page.ok()) << page.status();
+    if (!page.ok()) break;
+    served.insert(served.end(), page->decisions().begin(), page->decisions().end());
+    if (page->next_page_token().empty()) break;
+    request.set_page_token(page->next_page_token());
+  }
+  return served;
+}
+
+// The server keeps a project's history between reads and carries it forward with the
+// events appended since, building it anew after a retraction or correction (which can
+// mark earlier entries retracted): read while the project grows, batch by batch, it must
+// always be the history over every event so far.
+TEST(ProjectionPropertyTest, HistoryReadWhileTheProjectGrowsEqualsHistoryOverAllEvents) {
+  size_t reads = 0, marked = 0;
+  for (uint64_t seed = 1; seed <= kSeeds / 4; ++seed) {
+    std::mt19937_64 rng(seed * 15485863);
+    InProcessServer server(absl::Milliseconds(200), SnapshotInterval(rng));
+    const std::string project = ProjectFor(seed);
+    const std::vector<GeneratedEvent> history = GenerateHistory(seed, {.length = kHistoryLength});
+    const std::vector<Batch> batches = Batches(history, rng);
+    for (size_t i = 0; i < batches.size(); ++i) {
+      auto appended = AppendBatch(server.target(), project, batches[i]);
+      ASSERT_TRUE(appended.ok()) << project << " batch " << i << ": " << appended.status();
+      if (i % 3 != 0 && i + 1 != batches.size()) continue;
+      const std::vector<v1::RecordedEvent> events = ReadEvents(server.target(), project);
+      const std::vector<v1::DecisionEntry> expected = domain::DecisionHistory(events);
+      // Twice: the second read finds nothing appended since the first.
+      for (int again = 0; again < 2; ++again) {
+        const std::vector<v1::DecisionEntry> served = ServedDecisions(server.target(), project);
+        ++reads;
+        ASSERT_EQ(served.size(), expected.size()) << project << " after batch " << i;
+        for (size_t k = 0; k < expected.size(); ++k) {
+          ASSERT_TRUE(google::protobuf::util::MessageDifferencer::Equals(expected[k], served[k]))
+              << project << " after batch " << i << ", entry " << k << ":\n"
+              << expected[k].DebugString() << "served:\n" << served[k].DebugString();
+        }
+      }
+      for (const v1::DecisionEntry& entry : expected) marked += entry.retracted();
+    }
+  }
+  EXPECT_GT(reads, 20u);
+  EXPECT_GT(marked, 0u) << "no decision was ever retracted: the rebuild after a correction "
+                           "went untested";
+}
+
 // Appends batches [from, to) until one is not acknowledged; returns the first such index
 // (`to` when all were). `expect_all` makes any refusal a failure (no kill is under way).
 size_t AppendUntilUnacknowledged(const std::string& target, const std::string& project,
