@@ -5,7 +5,8 @@
 // A kept history is valid for ever as a history up to its version (the log is never
 // edited); a read carries it forward to the project's current version
 // (domain::DecisionHistoryBuilder::Extend) and builds it anew only when a retraction or
-// correction was appended since, which can change earlier entries.
+// correction was appended since, which can change earlier entries. (Anything that one day
+// changes how stored events read — shredding personal fields, say — must drop it too.)
 //
 // Memory: each kept history holds the project's state (as the projection computes it) and
 // its entries, so at most `max_projects` are kept, the least recently read dropped first.

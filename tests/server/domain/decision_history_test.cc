@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "google/protobuf/text_format.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "tests/server/domain/test_project_log.h"
 #include "server/domain/event_validation.h"
 
@@ -320,6 +322,83 @@ v1::DecisionEntry EntryOf(v1::DecisionKind kind, const std::string& actor,
   entry.set_decided_by(decided_by);
   *entry.mutable_recorded_at() = Ts(recorded_at);
   return entry;
+}
+
+// Builds over the first `n` events of `log` and returns the builder.
+std::unique_ptr<DecisionHistoryBuilder> BuildOverPrefix(const Log& log, size_t n) {
+  const std::vector<v1::RecordedEvent>& events = log.events();
+  auto read = [&](EventVisitor visit) -> absl::Status {
+    for (size_t i = 0; i < n; ++i) {
+      if (absl::Status s = visit(events[i]); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  };
+  auto state_at = [&](uint64_t version) -> absl::StatusOr<v1::ProjectState> {
+    ReplayOptions options;
+    options.up_to_version = version;
+    return Replay(events, options);
+  };
+  auto built = DecisionHistoryBuilder::Build(read, state_at);
+  EXPECT_TRUE(built.ok()) << built.status();
+  return built.ok() ? *std::move(built) : nullptr;
+}
+
+// Extends `history` with the events of `log` after its version.
+absl::StatusOr<bool> ExtendToEnd(const Log& log, DecisionHistoryBuilder& history) {
+  return history.Extend([&](EventVisitor visit) -> absl::Status {
+    for (const v1::RecordedEvent& event : log.events()) {
+      if (event.version() <= history.version()) continue;
+      if (absl::Status s = visit(event); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  });
+}
+
+TEST(DecisionHistoryBuilderTest, ExtendedHistoryEqualsHistoryOverTheLongerStream) {
+  Log log;
+  log.Add(kCreated);
+  AddChangeApproval(log, "APPROVAL_RULE_ALL");
+  log.Add(Decide("ana", "DECISION_APPROVE"));  // v4
+  auto history = BuildOverPrefix(log, 4);
+  ASSERT_NE(history, nullptr);
+  ASSERT_EQ(history->version(), 4u);
+  log.Add(Decide("bob", "DECISION_APPROVE"));  // v5: settles A1, needs v2-v4's state.
+  log.Add(R"(change_approved { change_id: "CR-1" approved_by: "sponsor" })");
+  auto extended = ExtendToEnd(log, *history);
+  ASSERT_TRUE(extended.ok()) << extended.status();
+  EXPECT_TRUE(*extended);
+  EXPECT_EQ(history->version(), 6u);
+  const std::vector<v1::DecisionEntry> expected = log.History();
+  ASSERT_EQ(history->entries().size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(history->entries()[i],
+                                                                   expected[i]))
+        << "entry " << i << ":\n" << history->entries()[i].DebugString() << "expected:\n"
+        << expected[i].DebugString();
+  }
+  EXPECT_EQ(KindsOf(history->entries()),
+            (std::vector<v1::DecisionKind>{v1::DECISION_KIND_APPROVAL_DECISION,
+                                           v1::DECISION_KIND_APPROVAL_DECISION,
+                                           v1::DECISION_KIND_APPROVAL_OUTCOME,
+                                           v1::DECISION_KIND_CHANGE_DECISION}));
+}
+
+TEST(DecisionHistoryBuilderTest, ARetractionSinceIsNotAddedAndAsksForANewBuild) {
+  Log log;
+  log.Add(kCreated);
+  log.Add(R"(change_requested { change_id: "CR-1" title: "SSO" })");
+  log.Add(R"(change_rejected { change_id: "CR-1" rejected_by: "sponsor" })");  // v3
+  auto history = BuildOverPrefix(log, 3);
+  ASSERT_NE(history, nullptr);
+  log.Add(R"(status_updated { health: HEALTH_GREEN })");
+  log.Add(absl::StrFormat(R"(event_retracted { retracted_event_id: "%s" reason: "r" })",
+                          Log::IdOf(3)));
+  auto extended = ExtendToEnd(log, *history);
+  ASSERT_TRUE(extended.ok()) << extended.status();
+  EXPECT_FALSE(*extended);
+  EXPECT_EQ(history->version(), 3u);  // Nothing added, not even the status update.
+  ASSERT_EQ(history->entries().size(), 1u);
+  EXPECT_FALSE(history->entries()[0].retracted());
 }
 
 TEST(DecisionHistoryFilterTest, EmptyFilterMatchesEverything) {
