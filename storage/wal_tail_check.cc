@@ -116,6 +116,18 @@ bool ShowsTornWrite(std::string_view contents, uint64_t damage, uint64_t whole_e
       AllZero(contents.substr(damage, damage_sector_end - damage))) {
     return true;
   }
+  // Its header cut by a sector boundary, the sector after the boundary never written: the
+  // rest of the header reads as zeros (type 0, a length that lost its high byte, so the
+  // claimed end says nothing), and so does the rest of that sector. Written, the header's
+  // type byte there would not be zero, and no flipped bit zeroes such a run.
+  const uint64_t next_sector = damage / kSectorSize * kSectorSize + kSectorSize;
+  if (next_sector < damage + kHeaderSize && next_sector < size) {
+    const uint64_t run_end = std::min(next_sector + kSectorSize, size);
+    if (run_end - next_sector >= kMinUnwrittenRun &&
+        AllZero(contents.substr(next_sector, run_end - next_sector))) {
+      return true;
+    }
+  }
   // A fragment whose record goes on: its extent runs over the fragments at the next
   // blocks' starts, and a zeroed header where one must be is an unwritten sector.
   for (uint64_t b = claimed_end; continues && b % kBlockSize == 0 && b + kHeaderSize <= size;

@@ -29,8 +29,10 @@
 //     and at least kMinUnwrittenRun of them (its extent is what its header claims, or up to
 //     the file's last non-zero byte); or it starts with zeros up to the end of its sector,
 //     at least its checksum and one length byte (its first sector was never written,
-//     however few of its bytes it held); or its later fragments are missing and zeros
-//     stand in their place. Damage without (a) or (b) — a flipped bit in the last acknowledged
+//     however few of its bytes it held); or a sector boundary cuts its header and the
+//     sector after the boundary is all zeros, its type byte included (the length then
+//     read is not the one written); or its later fragments are missing and zeros stand in
+//     their place. Damage without (a) or (b) — a flipped bit in the last acknowledged
 //     record has no zeroed sector — is DATA_LOSS naming the file and byte.
 //
 // Thread-safety: pure functions of the files; call before the database is opened.

@@ -129,6 +129,20 @@ TEST(WalTailCheckTest, TornWriteWithOnlyTheStartOfItsHeaderWrittenReadsAsZeroedS
   EXPECT_TRUE(NeedsNoRepair(CheckWalTail("w.log", Prepared(whole + torn))));
 }
 
+TEST(WalTailCheckTest, TornWriteWhoseHeaderASectorBoundaryCutIsCut) {
+  // The next write's header starts 5 bytes before a sector boundary: its checksum and the
+  // low byte of its length reached the disk, the sector after the boundary did not. Its
+  // type reads 0 and its length lost its high byte (260 reads as 4), so the length says
+  // nothing about where the record ends; the zeroed rest of the header's sector does.
+  const std::string whole = Record(kFull, std::string(298, 'a')) +
+                            Record(kFull, std::string(500, 'b')) +
+                            Record(kFull, std::string(200, 'c'));
+  ASSERT_EQ(whole.size() % 512, 512u - 5);
+  std::string torn = Record(kFull, std::string(260, 'd'));
+  std::fill(torn.begin() + 5, torn.end(), '\0');
+  EXPECT_TRUE(IsCutAt(CheckWalTail("w.log", Prepared(whole + torn)), whole.size()));
+}
+
 TEST(WalTailCheckTest, TornWriteWhoseFirstSectorIsMissingIsCut) {
   const std::string whole = ThreeRecords();
   std::string torn = Record(kFull, std::string(3000, 'd'));
