@@ -13,46 +13,18 @@
 # python3. Usage: bench/idle_trace.sh [BUILD_DIR] [TRACE_SECONDS]   (build, 1)
 set -euo pipefail
 
+SCRIPT=idle_trace.sh
 BUILD_DIR=${1:-build}
 TRACE_SECONDS=${2:-1}
-ACCORDD="$BUILD_DIR/server/accordd"
-BENCH="$BUILD_DIR/bench/accord-bench"
-for bin in "$ACCORDD" "$BENCH"; do
-  [[ -x "$bin" ]] || { echo "idle_trace.sh: missing $bin (build it first)" >&2; exit 2; }
-done
-for tool in perf python3; do
-  command -v "$tool" >/dev/null || { echo "idle_trace.sh: needs $tool" >&2; exit 2; }
-done
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/accord-idletrace-XXXXXX")
-SERVER_PID=""
-cleanup() {
-  if [[ -n "$SERVER_PID" ]]; then kill -TERM "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-mkdir "$WORK/data"
-"$ACCORDD" --listen=127.0.0.1:0 --port_file="$WORK/port" --data_dir="$WORK/data" >/dev/null 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 100); do [[ -s "$WORK/port" ]] && break; sleep 0.1; done
-[[ -s "$WORK/port" ]] || { echo "idle_trace.sh: accordd did not start" >&2; exit 1; }
-"$BENCH" --target="127.0.0.1:$(cat "$WORK/port")" --clients=64 --projects=64 \
-    --seconds=$(( TRACE_SECONDS + 4 )) > "$WORK/bench.out" 2>&1 &
-BENCH_PID=$!
-sleep 3
-if ! perf record -q -a -o "$WORK/perf.data" -e sched:sched_switch -e sched:sched_wakeup \
-    -e syscalls:sys_enter_fdatasync -e syscalls:sys_exit_fdatasync -- sleep "$TRACE_SECONDS" \
-    >/dev/null 2>"$WORK/perf.err"; then
-  echo "idle_trace.sh: perf record failed (tracepoints need root or" \
-       "kernel.perf_event_paranoid <= -1):" >&2
-  tail -3 "$WORK/perf.err" >&2
-  exit 1
-fi
-ls /proc/"$SERVER_PID"/task > "$WORK/server_tids"
-ls /proc/"$BENCH_PID"/task > "$WORK/bench_tids" 2>/dev/null || true
-wait "$BENCH_PID" || true
-tail -1 "$WORK/bench.out"
+command -v python3 >/dev/null || { echo "idle_trace.sh: needs python3" >&2; exit 2; }
+source "$(dirname "$0")/traced_load.sh"
+start_traced_load
+# Which threads are whose, taken while both run.
+(sleep 1; ls /proc/"$SERVER_PID"/task > "$WORK/server_tids"; ls /proc/"$BENCH_PID"/task > "$WORK/bench_tids") &
+TIDS_PID=$!
+record_trace -e sched:sched_switch -e sched:sched_wakeup \
+    -e syscalls:sys_enter_fdatasync -e syscalls:sys_exit_fdatasync
+wait "$TIDS_PID"
 perf script -i "$WORK/perf.data" -F comm,tid,cpu,time,event,trace 2>/dev/null > "$WORK/trace.txt"
 python3 - "$WORK/trace.txt" "$WORK/server_tids" "$WORK/bench_tids" <<'PY'
 import collections, re, sys

@@ -16,44 +16,14 @@
 # FF = cache flush; wake = the syncing thread made runnable; run = it got a CPU).
 set -euo pipefail
 
+SCRIPT=sync_timeline.sh
 BUILD_DIR=${1:-build}
 TRACE_SECONDS=${2:-1}
-ACCORDD="$BUILD_DIR/server/accordd"
-BENCH="$BUILD_DIR/bench/accord-bench"
-for bin in "$ACCORDD" "$BENCH"; do
-  [[ -x "$bin" ]] || { echo "sync_timeline.sh: missing $bin (build it first)" >&2; exit 2; }
-done
-command -v perf >/dev/null || { echo "sync_timeline.sh: needs perf (apt install linux-perf)" >&2; exit 2; }
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/accord-synctrace-XXXXXX")
-SERVER_PID=""
-cleanup() {
-  if [[ -n "$SERVER_PID" ]]; then kill -TERM "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-mkdir "$WORK/data"
-"$ACCORDD" --listen=127.0.0.1:0 --port_file="$WORK/port" --data_dir="$WORK/data" >/dev/null 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 100); do [[ -s "$WORK/port" ]] && break; sleep 0.1; done
-[[ -s "$WORK/port" ]] || { echo "sync_timeline.sh: accordd did not start" >&2; exit 1; }
-"$BENCH" --target="127.0.0.1:$(cat "$WORK/port")" --clients=64 --projects=64 \
-    --seconds=$(( TRACE_SECONDS + 4 )) > "$WORK/bench.out" 2>&1 &
-BENCH_PID=$!
-sleep 3
-if ! perf record -q -a -o "$WORK/perf.data" \
-    -e block:block_rq_issue -e block:block_rq_complete \
+source "$(dirname "$0")/traced_load.sh"
+start_traced_load
+record_trace -e block:block_rq_issue -e block:block_rq_complete \
     -e syscalls:sys_enter_fdatasync -e syscalls:sys_exit_fdatasync \
-    -e sched:sched_wakeup -e sched:sched_switch -- sleep "$TRACE_SECONDS" \
-    >/dev/null 2>"$WORK/perf.err"; then
-  echo "sync_timeline.sh: perf record failed (tracepoints need root or" \
-       "kernel.perf_event_paranoid <= -1):" >&2
-  tail -3 "$WORK/perf.err" >&2
-  exit 1
-fi
-wait "$BENCH_PID" || true
-tail -1 "$WORK/bench.out"
+    -e sched:sched_wakeup -e sched:sched_switch
 perf script -i "$WORK/perf.data" 2>/dev/null | awk '
   function ts(line,   m) { match(line, /[0-9]+\.[0-9]+:/); return substr(line, RSTART, RLENGTH - 1) * 1e6 }
   function pct(arr, n, p,   i, j, t, s) {  # insertion sort copy; n is small (thousands)
