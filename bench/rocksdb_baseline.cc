@@ -6,7 +6,10 @@
 // (one batch, one WAL sync), without validation, hashing, indexes or gRPC; the DB options
 // that affect writes (write buffer, background jobs, bytes_per_sync) match accordd's log.
 // The last line printed is `rocksdb_events_per_s: <integer>`. The directory is deleted
-// at the end.
+// at the end, unless --db names one to keep: then the run adds to that database, its keys
+// continuing after the last one there, so that runs in turn grow one database as
+// run_standard.sh's rounds grow accordd's (like for like: each round's ceiling then writes
+// into a database about as large as accordd's at that round, compactions and all).
 #include <stdlib.h>
 
 #include <algorithm>
@@ -39,6 +42,9 @@ ABSL_FLAG(int, value_bytes, 300, "bytes per value");
 ABSL_FLAG(std::string, dir, "",
           "parent directory for the temporary database (default $TMPDIR or /tmp); put it "
           "on the same file system as accordd's --data_dir for a fair comparison");
+ABSL_FLAG(std::string, db, "",
+          "a database directory to add to and keep (created if missing) instead of a "
+          "temporary one; keys continue after its last");
 
 namespace {
 
@@ -93,7 +99,17 @@ absl::Status Bench(const std::string& path, int events_per_batch, int seconds, i
   rocksdb::WriteOptions write_options;
   write_options.sync = true;
   rocksdb::WriteBatch batch;
-  uint64_t next_key = 1;
+  uint64_t first_key = 1;  // After the last key of a kept database.
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+    it->SeekToLast();
+    if (it->Valid() && it->key().size() == 8) {
+      uint64_t last = 0;
+      for (int i = 0; i < 8; ++i) last = last << 8 | static_cast<uint8_t>(it->key()[i]);
+      first_key = last + 1;
+    }
+  }
+  uint64_t next_key = first_key;
   char key[8];
   const absl::Time start = absl::Now();
   const absl::Time end = start + absl::Seconds(seconds);
@@ -113,7 +129,7 @@ absl::Status Bench(const std::string& path, int events_per_batch, int seconds, i
     }
     ++*batches_out;
   }
-  *events_out = next_key - 1;
+  *events_out = next_key - first_key;
   *elapsed_out = absl::ToDoubleSeconds(now - start);
   s = db->Close();
   if (!s.ok()) return absl::UnavailableError(absl::StrCat("close: ", s.ToString()));
@@ -129,7 +145,9 @@ int Run() {
     std::fprintf(stderr, "accord-rocksdb-bench: a flag is out of range (see --help)\n");
     return 2;
   }
-  absl::StatusOr<std::string> dir = MakeTempDir(absl::GetFlag(FLAGS_dir));
+  const std::string kept_db = absl::GetFlag(FLAGS_db);
+  absl::StatusOr<std::string> dir =
+      kept_db.empty() ? MakeTempDir(absl::GetFlag(FLAGS_dir)) : kept_db;
   if (!dir.ok()) {
     std::fprintf(stderr, "accord-rocksdb-bench: %s\n", dir.status().ToString().c_str());
     return 1;
@@ -144,10 +162,12 @@ int Run() {
   std::vector<uint32_t> latency;
   absl::Status status =
       Bench(*dir, events_per_batch, seconds, value_bytes, &events, &batches, &elapsed, &latency);
-  std::error_code ec;
-  std::filesystem::remove_all(*dir, ec);  // Only the directory this run created.
-  if (ec) std::fprintf(stderr, "accord-rocksdb-bench: removing %s: %s\n", dir->c_str(),
-                       ec.message().c_str());
+  if (kept_db.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(*dir, ec);  // Only the directory this run created.
+    if (ec) std::fprintf(stderr, "accord-rocksdb-bench: removing %s: %s\n", dir->c_str(),
+                         ec.message().c_str());
+  }
   if (!status.ok()) {
     std::fprintf(stderr, "accord-rocksdb-bench: %s\n", status.ToString().c_str());
     return 1;

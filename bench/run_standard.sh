@@ -20,6 +20,9 @@
 #                       (accordd's memtable flushes) does not land in the next (default 3)
 #        BENCH_TMPDIR   parent of the temporary data directories (default $TMPDIR or /tmp)
 #
+# The RocksDB ceiling adds to one database over the rounds, as accordd's grows over them
+# (since session 16; before, it had a fresh one each round while accordd's kept growing).
+#
 # accordd runs with its default durability (sync) on a fresh temporary data directory,
 # listening on 127.0.0.1 with a port it picks; it is stopped (TERM, then KILL) and the
 # directory removed on any exit.
@@ -142,7 +145,7 @@ for round in $(seq 1 "$ROUNDS"); do
   SINGLE=$RESULT
 
   run_phase "raw RocksDB baseline (storage ceiling)" rocksdb_events_per_s \
-    "$ROCKS_BENCH" --events_per_batch=100 --seconds="$PHASE_SECONDS" --dir="$WORK_DIR"
+    "$ROCKS_BENCH" --events_per_batch=100 --seconds="$PHASE_SECONDS" --db="$WORK_DIR/rocksdb-baseline"
   ROCKS=$RESULT
 
   run_phase "accord 100-event appends" append_events_per_s \
