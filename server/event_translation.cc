@@ -1,5 +1,6 @@
 #include "server/event_translation.h"
 
+#include <optional>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -17,6 +18,9 @@ using accord::v1::ExpectedVersion;
 using accord::v1::ProposedEvent;
 
 constexpr size_t kMaxMetadataBytes = 128;
+// Up to this many events an append's ids are compared pairwise (at most 120 comparisons of
+// 16 bytes).
+constexpr size_t kLinearIdCheckMax = 16;
 
 std::string Field(size_t i, std::string_view name) {
   return absl::StrCat("events[", i, "].", std::string(name));
@@ -130,14 +134,26 @@ absl::StatusOr<storage::AppendBatch> TranslateAppend(const AppendRequest& reques
     case ExpectedVersion::kAny:
     case ExpectedVersion::EXPECTED_NOT_SET: batch.expected = storage::ExpectedVersion::Any(); break;
   }
-  batch.events.resize(request.events_size());
+  const size_t n = static_cast<size_t>(request.events_size());
+  batch.events.resize(n);
+  // Each event is checked whole, its id against the earlier ones included, before the
+  // next: by a plain scan for a few events (no map to allocate), a hash map for more.
   absl::flat_hash_map<storage::EventId, size_t, storage::EventIdHash> first_index;
-  for (int i = 0; i < request.events_size(); ++i) {
+  if (n > kLinearIdCheckMax) first_index.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
     if (absl::Status s = TranslateEvent(request.events(i), i, &batch.events[i]); !s.ok()) return s;
-    auto [it, inserted] = first_index.try_emplace(batch.events[i].event_id, i);
-    if (!inserted) {
+    const storage::EventId& id = batch.events[i].event_id;
+    std::optional<size_t> first;
+    if (n <= kLinearIdCheckMax) {
+      for (size_t j = 0; j < i && !first; ++j) {
+        if (batch.events[j].event_id == id) first = j;
+      }
+    } else if (auto [it, inserted] = first_index.try_emplace(id, i); !inserted) {
+      first = it->second;
+    }
+    if (first) {
       return absl::InvalidArgumentError(absl::StrCat(
-          Field(i, "event_id"), ": repeats events[", it->second, "].event_id; ids are unique"));
+          Field(i, "event_id"), ": repeats events[", *first, "].event_id; ids are unique"));
     }
   }
   return batch;

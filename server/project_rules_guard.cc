@@ -116,16 +116,17 @@ absl::Status ProjectRulesGuard::Admit(const storage::AppendBatch& batch,
 
   size_t admitted = 0;  // Events of this append applied so far.
   bool needs_replay = false;
-  // One envelope message reused for every event: its strings keep their buffers. It holds
-  // what a projection reads of the envelope (ToApplyEnvelope, which overwrites each of
-  // those fields), and the project, the same for every event of the append.
-  accord::v1::RecordedEvent event;
+  // One envelope message for every event (envelope_): it holds what a projection reads of
+  // the envelope (ToApplyEnvelope, which overwrites each of those fields), and the
+  // project, the same for every event of the append.
+  accord::v1::RecordedEvent& event = envelope_;
   event.set_project_id(batch.project_id);
   domain::RuleContext context;
   context.actor = batch.actor.principal;
   context.path = "events";
   context.project_index = index;
-  context.event_type_of = [&](const std::string& id) -> std::optional<std::string> {
+  // Earlier events by id: those admitted so far from this append, then the log.
+  auto event_type_of = [&](const std::string& id) -> std::optional<std::string> {
     auto event_id = storage::ParseEventId(id);
     if (!event_id) return std::nullopt;
     for (size_t j = 0; j < admitted; ++j) {
@@ -134,6 +135,11 @@ absl::Status ProjectRulesGuard::Admit(const storage::AppendBatch& batch,
     auto found = history.FindEvent(batch.project_id, *event_id);
     if (!found.ok() || !found->has_value()) return std::nullopt;
     return (*found)->event_type;
+  };
+  // Through a pointer: a std::function keeps a one-pointer functor inline, where the
+  // lambda's four references would cost an allocation per append.
+  context.event_type_of = [lookup = &event_type_of](const std::string& id) {
+    return (*lookup)(id);
   };
   // Events are checked and applied in place, one by one (a later event of the append may
   // depend on an earlier one). Should the k-th be refused after k-1 were applied, the state

@@ -1055,8 +1055,8 @@ void RocksEventLog::PrepareAppends(std::vector<std::unique_ptr<PendingAppend>>& 
     StreamState& stream = **loaded;
 
     // Idempotency first: are these event ids already in the project?
-    std::vector<uint64_t> earlier_versions;
-    earlier_versions.reserve(req.events.size());
+    std::vector<uint64_t>& earlier_versions = scratch_.earlier_versions;
+    earlier_versions.clear();
     size_t found = 0;
     for (size_t i = 0; i < req.events.size(); ++i) {
       uint64_t v = 0;
@@ -1112,7 +1112,8 @@ void RocksEventLog::PrepareAppends(std::vector<std::unique_ptr<PendingAppend>>& 
     // Assign versions and positions, encode the records as they will be stored (into the
     // group's record bytes) and chain the hashes; nothing is put in the batch until the
     // guard has admitted them, and a refused append's records are cut off again.
-    std::vector<EventRecord> records(req.events.size());
+    std::vector<EventRecord>& records = scratch_.records;
+    records.resize(req.events.size());
     const size_t record_bytes_before = overlay.record_bytes.size();
     const size_t records_before = overlay.record_ends.size();
     Sha256Digest prev_hash = stream.last_hash;
@@ -1150,8 +1151,8 @@ void RocksEventLog::PrepareAppends(std::vector<std::unique_ptr<PendingAppend>>& 
 
     AppendResult result;
     result.first_version = stream.version + 1;
-    std::vector<EventId> ids;
-    ids.reserve(req.events.size());
+    std::vector<EventId>& ids = scratch_.ids;
+    ids.clear();
     const uint64_t chunk_first_position = position;
     GroupOverlay::Stream& in_group = overlay.streams[req.project_id];
     if (in_group.positions.empty()) in_group.first_version = result.first_version;

@@ -314,6 +314,14 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
   Timestamp last_recorded_at_ ABSL_GUARDED_BY(writer_mu_);
   // Write failures the writer has processed; stamps each prepared group.
   uint64_t writer_epoch_ ABSL_GUARDED_BY(writer_mu_) = 0;
+  // PrepareAppends' working vectors, kept from append to append with their capacity (and
+  // the records' strings with theirs): no allocation for them per append.
+  struct PrepareScratch {
+    std::vector<uint64_t> earlier_versions;
+    std::vector<EventRecord> records;
+    std::vector<EventId> ids;
+  };
+  PrepareScratch scratch_ ABSL_GUARDED_BY(writer_mu_);
   // Overlays of the groups handed to the syncer and not yet processed, oldest first.
   std::deque<std::shared_ptr<const GroupOverlay>> inflight_ ABSL_GUARDED_BY(writer_mu_);
 

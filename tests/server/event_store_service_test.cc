@@ -114,6 +114,15 @@ TEST_F(EventStoreServiceTest, RepeatedEventIdInOneRequestIsInvalidArgument) {
                  "events[1].event_id");
 }
 
+TEST_F(EventStoreServiceTest, RepeatedEventIdInALargeRequestNamesBothEvents) {
+  // Past the few events compared pairwise, the ids go through a map: same answer.
+  std::vector<accord::v1::ProposedEvent> events;
+  for (int i = 0; i < 40; ++i) events.push_back(StatusEvent("x"));
+  events[37].set_event_id(events[5].event_id());
+  ExpectRejected(AppendOf("p", events), absl::StatusCode::kInvalidArgument,
+                 "events[37].event_id: repeats events[5].event_id");
+}
+
 TEST_F(EventStoreServiceTest, UnsetPayloadIsInvalidArgument) {
   auto e = StatusEvent("x");
   e.clear_payload();
