@@ -15,6 +15,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "storage/event_id.h"
 #include "storage/rocksdb_event_log.h"
@@ -152,11 +154,15 @@ TEST_P(DiskFullTest, DiskFillingUnderConcurrentLoadKeepsEveryAckAndWritesNoRefus
   absl::Mutex mu;
   absl::flat_hash_set<EventId, storage::EventIdHash> acked, refused;
   std::atomic<int> acked_count{0};
+  // The second half of every writer's appends waits until the disk is full, so the load
+  // cannot end before it fills, however the threads are scheduled (bounded wait).
+  absl::Notification filled;
   std::vector<std::thread> writers;
   for (int w = 0; w < kWriters; ++w) {
     writers.emplace_back([&, w] {
       absl::BitGen gen;
       for (int i = 0; i < kAppendsEach; ++i) {
+        if (i == kAppendsEach / 2) filled.WaitForNotificationWithTimeout(absl::Seconds(10));
         storage::AppendBatch batch =
             RandomBatch(gen, absl::StrCat("load-", w % 4), 1 + i % 3, 64);
         std::vector<EventId> ids;
@@ -173,15 +179,20 @@ TEST_P(DiskFullTest, DiskFillingUnderConcurrentLoadKeepsEveryAckAndWritesNoRefus
       }
     });
   }
-  // Fill the disk mid-load (bounded wait), hold it full briefly, then free it.
+  // Fill the disk mid-load (bounded wait), hold it full until a write has been refused and
+  // a little longer (appends prepared on top of the failed one fail too), then free it.
   for (int i = 0; i < 500 && acked_count.load() < kWriters * kAppendsEach / 4; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   fs_->SetNoSpace(true);
+  filled.Notify();
+  for (int i = 0; i < 2500 && fs_->RefusedWrites() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
   std::this_thread::sleep_for(std::chrono::milliseconds(30));
   fs_->SetNoSpace(false);
   for (auto& t : writers) t.join();
-  ASSERT_GT(fs_->RefusedWrites(), 0u) << "the disk filled after the load had finished";
+  ASSERT_GT(fs_->RefusedWrites(), 0u) << "no write was attempted while the disk was full";
   EXPECT_FALSE(refused.empty());
 
   // The same open log takes appends again and stays gap-free.
