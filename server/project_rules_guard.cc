@@ -136,11 +136,7 @@ absl::Status ProjectRulesGuard::Admit(const storage::AppendBatch& batch,
     if (!found.ok() || !found->has_value()) return std::nullopt;
     return (*found)->event_type;
   };
-  // Through a pointer: a std::function keeps a one-pointer functor inline, where the
-  // lambda's four references would cost an allocation per append.
-  context.event_type_of = [lookup = &event_type_of](const std::string& id) {
-    return (*lookup)(id);
-  };
+  context.event_type_of.emplace(event_type_of);
   // Events are checked and applied in place, one by one (a later event of the append may
   // depend on an earlier one). Should the k-th be refused after k-1 were applied, the state
   // is dropped and rebuilt from the log on next use: refusals of multi-event appends are

@@ -501,7 +501,7 @@ absl::Status CheckPlanAndRegisters(const ProjectState& s, const EventPayload& e,
 absl::Status CheckCorrection(const ProjectState& s, const EventPayload& e, const RuleContext& ctx) {
   const bool retraction = e.event_case() == EventPayload::kEventRetracted;
   const std::string& target = *CorrectionTarget(e);
-  std::optional<std::string> type = ctx.event_type_of ? ctx.event_type_of(target) : std::nullopt;
+  std::optional<std::string> type = ctx.event_type_of ? (*ctx.event_type_of)(target) : std::nullopt;
   if (!type.has_value()) {
     return Broken(ctx, "correction.names_an_event",
                   absl::StrCat("event ", target, " does not exist in this project"));

@@ -9,10 +9,10 @@
 #ifndef ACCORD_SERVER_DOMAIN_RULES_H_
 #define ACCORD_SERVER_DOMAIN_RULES_H_
 
-#include <functional>
 #include <optional>
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "accord/v1/events.pb.h"
 #include "accord/v1/projects.pb.h"
@@ -28,8 +28,10 @@ struct RuleContext {
   std::string path;
   int index = -1;
   // The event type of an earlier event of this project by id, or nullopt when the project
-  // has no such event (for retractions and corrections).
-  std::function<std::optional<std::string>(const std::string& event_id)> event_type_of;
+  // has no such event (for retractions and corrections). Borrowed (the caller's callable
+  // must outlive the check) and so never allocated: it is set once per append.
+  using EventTypeOf = absl::FunctionRef<std::optional<std::string>(const std::string& event_id)>;
+  std::optional<EventTypeOf> event_type_of;
   // The index kept with the state (project_projection.h), when the caller keeps one:
   // lookups go through it instead of scanning the state's lists.
   ProjectIndex* project_index = nullptr;

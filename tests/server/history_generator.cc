@@ -190,11 +190,12 @@ class Generator {
     domain::RuleContext context;
     context.actor = actor;
     context.path = "events[0]";
-    context.event_type_of = [this](const std::string& id) -> std::optional<std::string> {
+    auto event_type_of = [this](const std::string& id) -> std::optional<std::string> {
       auto it = type_of_.find(id);
       if (it == type_of_.end()) return std::nullopt;
       return it->second;
     };
+    context.event_type_of.emplace(event_type_of);
     if (!domain::CheckRules(state_, payload, context).ok()) return false;
 
     GeneratedEvent generated;
