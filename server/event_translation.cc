@@ -69,8 +69,10 @@ absl::Status TranslateEvent(const ProposedEvent& in, size_t i, storage::Proposed
     return absl::InvalidArgumentError(
         absl::StrCat(Field(i, "payload"), ": is required (one typed domain event)"));
   }
-  if (absl::Status s = domain::ValidatePayload(in.payload(), Field(i, "payload")); !s.ok()) {
-    return s;
+  // Its errors begin with the path given, which gets the event's index only on an error
+  // (the string would be built for every event otherwise).
+  if (absl::Status s = domain::ValidatePayload(in.payload(), "payload"); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("events[", i, "].", s.message()));
   }
   out->event_type = domain::EventTypeOf(in.payload());
   out->schema_version = domain::kCurrentSchemaVersion;
@@ -166,7 +168,8 @@ void ToApplyEnvelope(const storage::EventRecord& r, accord::v1::RecordedEvent* o
   out->mutable_recorded_at()->set_seconds(r.recorded_at.seconds);
   out->mutable_recorded_at()->set_nanos(r.recorded_at.nanos);
   out->mutable_actor()->set_principal(r.actor.principal);
-  out->set_hash(r.hash.data(), r.hash.size());
+  // assign() reuses the field's buffer; set_hash(ptr, size) would build a new string.
+  out->mutable_hash()->assign(reinterpret_cast<const char*>(r.hash.data()), r.hash.size());
 }
 
 void ToRecordedEnvelope(const storage::EventRecord& r, accord::v1::RecordedEvent* out) {
@@ -181,7 +184,8 @@ void ToRecordedEnvelope(const storage::EventRecord& r, accord::v1::RecordedEvent
     out->mutable_metadata()->set_correlation_id(r.correlation_id);
     out->mutable_metadata()->set_causation_id(r.causation_id);
   }
-  out->set_prev_hash(r.prev_hash.data(), r.prev_hash.size());
+  out->mutable_prev_hash()->assign(reinterpret_cast<const char*>(r.prev_hash.data()),
+                                   r.prev_hash.size());
   out->set_schema_version(r.schema_version);
 }
 

@@ -46,7 +46,10 @@ bool SubscriptionHub::HasNewEvents(const Parked& p) const {
 void SubscriptionHub::OnCommit(const storage::CommitNotice& notice) {
   absl::MutexLock lock(&mu_);
   last_position_ = notice.last_position;
-  for (const auto& [project_id, version] : notice.streams) last_versions_[project_id] = version;
+  for (const auto& [project_id, version] : notice.streams) {
+    // This Abseil's absl::string_view is its own type: the heterogeneous lookup needs it.
+    last_versions_[absl::string_view(project_id.data(), project_id.size())] = version;
+  }
   // Wake the hub thread only if someone waits: with no parked subscriber a commit costs
   // the committing thread a map update and no context switch.
   if (!parked_.empty()) commit_pending_ = true;

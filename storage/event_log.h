@@ -92,11 +92,13 @@ struct ReadLimits {
   bool fill_cache = true;
 };
 
-// Told after every durable commit, on the committing thread: keep it short.
+// Told after every durable commit, on the committing thread: keep it short. The notice
+// and the project ids it points to are valid only during the call; copy what you keep.
 struct CommitNotice {
   uint64_t last_position = 0;
-  // (project_id, last version) for each project the commit touched.
-  std::vector<std::pair<std::string, uint64_t>> streams;
+  // (project_id, last version) for each append the commit wrote, in commit order (a
+  // project appended to twice appears twice, the later version last).
+  std::vector<std::pair<std::string_view, uint64_t>> streams;
 };
 
 class CommitListener {

@@ -110,12 +110,19 @@ const char* ExpectedName(ExpectedVersion::Kind kind) {
   }
 }
 
+const absl::Status& NotCommitted() {
+  static const absl::Status status = absl::UnknownError("not committed");
+  return status;
+}
+
 }  // namespace
 
 struct RocksEventLog::PendingAppend {
   AppendBatch batch;
   AppendCallback done;
-  absl::StatusOr<AppendResult> result = absl::UnknownError("not committed");
+  // Every append is answered with what preparing and writing it set here; this is only
+  // what a bug that skipped both would answer. Shared: copying it allocates nothing.
+  absl::StatusOr<AppendResult> result = NotCommitted();
   bool writes = false;           // Put records into the group's batch.
   bool depends_on_group = false;  // Its result needs the group's write to succeed.
   // Its project's state was loaded for it by the loader (or tried): if the state is not in
@@ -510,22 +517,85 @@ void RocksEventLog::AppendOnCaller(std::unique_ptr<PendingAppend> pending) {
     absl::MutexLock lock(&writer_mu_);
     ProcessOutcomes();
     EvictIdleStreams();
-    std::vector<std::unique_ptr<PendingAppend>> group;
-    group.push_back(std::move(pending));
-    ParkColdAppends(group, to_load, awaiting_added);
-    if (!group.empty()) lead = QueueForSync(PrepareGroup(std::move(group)), /*caller=*/true);
+    if (!ParkIfCold(pending, to_load, awaiting_added)) {
+      PrepareIntoOpenGroup(std::move(pending));
+      lead = LeadOrLeaveOpen();
+    }
   }
   RequestLoads(std::move(to_load), {}, awaiting_added);
   if (awaiting_added > 0) WakeWriterForReportedOutcomes();
   if (lead) LeadGroupCommits();
 }
 
-bool RocksEventLog::QueueForSync(std::unique_ptr<PreparedGroup> group, bool caller) {
-  absl::MutexLock lock(&sync_mu_);
-  to_sync_.push_back(std::move(group));
-  if (!caller || syncing_) return false;  // The syncer thread, or the leader, takes it.
-  syncing_ = true;
+void RocksEventLog::PrepareIntoOpenGroup(std::unique_ptr<PendingAppend> pending) {
+  if (open_group_ != nullptr && open_group_->batch.GetDataSize() >= options_.max_group_bytes) {
+    CloseOpenGroup();  // The active leader writes it next.
+  }
+  if (open_group_ == nullptr) open_group_ = NewGroup(&open_overlay_);
+  PrepareAppends(absl::MakeConstSpan(&pending, 1), *open_overlay_, *open_group_);
+  open_group_->appends.push_back(std::move(pending));
+}
+
+bool RocksEventLog::LeadOrLeaveOpen() {
+  {
+    absl::MutexLock lock(&sync_mu_);
+    if (syncing_) {
+      open_group_waiting_ = true;  // The active leader queues it once its write is done.
+      return false;
+    }
+    syncing_ = true;
+  }
+  CloseOpenGroup();
   return true;
+}
+
+void RocksEventLog::CloseOpenGroup() {
+  if (open_group_ == nullptr) return;
+  SealGroup(*open_group_);
+  open_overlay_.reset();  // inflight_ keeps it until the group's outcome.
+  absl::MutexLock lock(&sync_mu_);
+  to_sync_.push_back(std::move(open_group_));
+  open_group_waiting_ = false;
+}
+
+std::deque<std::unique_ptr<RocksEventLog::PreparedGroup>> RocksEventLog::NextGroupsForLeader() {
+  {
+    absl::MutexLock lock(&sync_mu_);
+    if (!open_group_waiting_) {
+      if (to_sync_.empty()) {
+        syncing_ = false;
+        return {};
+      }
+      return TakeGroupsToSync();
+    }
+  }
+  absl::MutexLock writer_lock(&writer_mu_);
+  CloseOpenGroup();
+  absl::MutexLock lock(&sync_mu_);
+  if (to_sync_.empty()) {
+    syncing_ = false;
+    return {};
+  }
+  return TakeGroupsToSync();
+}
+
+void RocksEventLog::StopLeading() {
+  {
+    absl::MutexLock lock(&sync_mu_);
+    if (!open_group_waiting_) {
+      syncing_ = false;
+      return;
+    }
+  }
+  absl::MutexLock writer_lock(&writer_mu_);
+  CloseOpenGroup();
+  absl::MutexLock lock(&sync_mu_);
+  syncing_ = false;
+}
+
+void RocksEventLog::QueueForSync(std::unique_ptr<PreparedGroup> group) {
+  absl::MutexLock lock(&sync_mu_);
+  to_sync_.push_back(std::move(group));  // The syncer thread, or the active leader, takes it.
 }
 
 void RocksEventLog::RequestLoads(std::vector<std::string> to_load,
@@ -582,22 +652,15 @@ void RocksEventLog::PrepareInGroups(std::vector<std::unique_ptr<PendingAppend>> 
     std::vector<std::unique_ptr<PendingAppend>> group(
         std::make_move_iterator(appends.begin() + begin),
         std::make_move_iterator(appends.begin() + end));
-    QueueForSync(PrepareGroup(std::move(group)), /*caller=*/false);
+    QueueForSync(PrepareGroup(std::move(group)));
     begin = end;
   }
 }
 
 void RocksEventLog::LeadGroupCommits() {
   for (;;) {
-    std::deque<std::unique_ptr<PreparedGroup>> groups;
-    {
-      absl::MutexLock lock(&sync_mu_);
-      if (to_sync_.empty()) {
-        syncing_ = false;
-        return;
-      }
-      groups = TakeGroupsToSync();
-    }
+    std::deque<std::unique_ptr<PreparedGroup>> groups = NextGroupsForLeader();
+    if (groups.empty()) return;
     WriteAndReport(groups);
     // Answered here, in commit order: the response writes go out from this (gRPC) thread
     // with no hand-off. Groups queued meanwhile wait for the next turn of this loop.
@@ -704,55 +767,60 @@ void RocksEventLog::ParkColdAppends(std::vector<std::unique_ptr<PendingAppend>>&
   std::vector<std::unique_ptr<PendingAppend>> now;
   now.reserve(group.size());
   for (auto& pending : group) {
-    const std::string& project_id = pending->batch.project_id;
-    if (!pending->load_tried) {
-      if (auto it = parked_.empty() ? parked_.end() : parked_.find(project_id);
-          it != parked_.end()) {
-        it->second.push_back(std::move(pending));  // Behind its project's earlier appends.
-        continue;
-      }
-      if (!streams_.contains(project_id)) {
-        // A small or new project is read here at once (no thread hop); one with a longer
-        // index, or with a guard more events than it reads in ≈0.2 ms, goes to the loader.
-        absl::StatusOr<std::unique_ptr<StreamState>> state;
-        {
-          absl::ReaderMutexLock db_lock(&db_mu_);
-          state = db_ ? ReadStreamState(project_id, kInlineLoadMaxChunks,
-                                        options_.append_guard != nullptr ? kInlineGuardedLoadMaxIds
-                                                                         : kInlineLoadMaxIds)
-                      : absl::UnavailableError("event log is closed");
-        }
-        if (state.ok() && *state == nullptr) {
-          parked_[project_id].push_back(std::move(pending));
-          to_load.push_back(project_id);
-          continue;
-        }
-        // An error is read again, and reported, when the append is prepared.
-        if (state.ok()) InstallStream(project_id, *std::move(state));
-        pending->load_tried = true;
-      } else if (AppendGuard* guard = options_.append_guard;
-                 guard != nullptr && !guard->HasProject(project_id)) {
-        // The guard dropped its state (evicted it, or a correction changed what earlier
-        // events mean): a large project is read again on the loader once nothing of it is
-        // in flight (the database is then all of it). Its appends wait meanwhile, not the
-        // writer and every other project's appends behind it.
-        const StreamState& stream = *streams_.find(project_id)->second;
-        if (stream.version > kInlineGuardedLoadMaxIds) {
-          parked_[project_id].push_back(std::move(pending));
-          if (stream.version == stream.durable_version) {
-            to_load.push_back(project_id);
-          } else {
-            awaiting_durable_.insert(project_id);
-            ++awaiting_added;
-          }
-          continue;
-        }
-      }
-    }
-    now.push_back(std::move(pending));
+    if (!ParkIfCold(pending, to_load, awaiting_added)) now.push_back(std::move(pending));
   }
   group.swap(now);
-  awaiting_durable_count_.store(awaiting_durable_.size());
+}
+
+bool RocksEventLog::ParkIfCold(std::unique_ptr<PendingAppend>& pending,
+                               std::vector<std::string>& to_load, size_t& awaiting_added) {
+  if (pending->load_tried) return false;
+  const std::string& project_id = pending->batch.project_id;
+  if (auto it = parked_.empty() ? parked_.end() : parked_.find(project_id); it != parked_.end()) {
+    it->second.push_back(std::move(pending));  // Behind its project's earlier appends.
+    return true;
+  }
+  if (!streams_.contains(project_id)) {
+    // A small or new project is read here at once (no thread hop); one with a longer
+    // index, or with a guard more events than it reads in ≈0.2 ms, goes to the loader.
+    absl::StatusOr<std::unique_ptr<StreamState>> state;
+    {
+      absl::ReaderMutexLock db_lock(&db_mu_);
+      state = db_ ? ReadStreamState(project_id, kInlineLoadMaxChunks,
+                                    options_.append_guard != nullptr ? kInlineGuardedLoadMaxIds
+                                                                     : kInlineLoadMaxIds)
+                  : absl::UnavailableError("event log is closed");
+    }
+    if (state.ok() && *state == nullptr) {
+      to_load.push_back(project_id);
+      parked_[project_id].push_back(std::move(pending));
+      return true;
+    }
+    // An error is read again, and reported, when the append is prepared.
+    if (state.ok()) InstallStream(project_id, *std::move(state));
+    pending->load_tried = true;
+    return false;
+  }
+  if (AppendGuard* guard = options_.append_guard;
+      guard != nullptr && !guard->HasProject(project_id)) {
+    // The guard dropped its state (evicted it, or a correction changed what earlier
+    // events mean): a large project is read again on the loader once nothing of it is
+    // in flight (the database is then all of it). Its appends wait meanwhile, not the
+    // writer and every other project's appends behind it.
+    const StreamState& stream = *streams_.find(project_id)->second;
+    if (stream.version > kInlineGuardedLoadMaxIds) {
+      if (stream.version == stream.durable_version) {
+        to_load.push_back(project_id);
+      } else {
+        awaiting_durable_.insert(project_id);
+        awaiting_durable_count_.store(awaiting_durable_.size());
+        ++awaiting_added;
+      }
+      parked_[project_id].push_back(std::move(pending));
+      return true;
+    }
+  }
+  return false;
 }
 
 void RocksEventLog::LoaderLoop() {
@@ -821,6 +889,14 @@ void RocksEventLog::ProcessOutcomes() {
       for (const auto& [project_id, stream] : overlay->streams) ForgetStream(project_id);
     }
     inflight_.clear();
+    if (open_group_ != nullptr) {
+      // Void too: queued unsealed (Abort forgot its guard group) for the active leader,
+      // which fails it unwritten, in order.
+      open_overlay_.reset();
+      absl::MutexLock lock(&sync_mu_);
+      to_sync_.push_back(std::move(open_group_));
+      open_group_waiting_ = false;
+    }
     next_position_ = last_position_.load(std::memory_order_acquire) + 1;
     ++writer_epoch_;
   }
@@ -879,10 +955,7 @@ void RocksEventLog::SyncLoop() {
       syncing_ = true;
     }
     WriteAndReport(groups);
-    {
-      absl::MutexLock lock(&sync_mu_);
-      syncing_ = false;
-    }
+    StopLeading();
     // The callbacks complete RPCs, which costs socket writes: run them on the completion
     // thread so this thread goes straight back to the disk with the next groups.
     absl::MutexLock lock(&completion_mu_);
@@ -920,6 +993,9 @@ void RocksEventLog::WriteAndReport(std::deque<std::unique_ptr<PreparedGroup>>& g
       last_position_.store(to_write.back()->last_position, std::memory_order_release);
       CommitNotice notice;
       notice.last_position = to_write.back()->last_position;
+      size_t appends = 0;
+      for (const PreparedGroup* group : to_write) appends += group->appends.size();
+      notice.streams.reserve(appends);
       for (const PreparedGroup* group : to_write) {
         for (const auto& p : group->appends) {
           if (p->writes && p->result.ok()) {
@@ -1017,23 +1093,35 @@ void RocksEventLog::CompletionLoop() {
 
 std::unique_ptr<RocksEventLog::PreparedGroup> RocksEventLog::PrepareGroup(
     std::vector<std::unique_ptr<PendingAppend>> appends) {
-  auto prepared = std::make_unique<PreparedGroup>();
-  prepared->epoch = writer_epoch_;
-  auto overlay = std::make_shared<GroupOverlay>();
+  CloseOpenGroup();  // Its appends came first: they take the earlier positions.
+  std::shared_ptr<GroupOverlay> overlay;
+  std::unique_ptr<PreparedGroup> prepared = NewGroup(&overlay);
   PrepareAppends(appends, *overlay, *prepared);
   prepared->appends = std::move(appends);
-  if (options_.append_guard != nullptr) {
-    SealedGroup sealed = options_.append_guard->Seal();
-    for (const SealedGroup::Snapshot& snapshot : sealed.snapshots) {
-      const std::string key = StreamKey(snapshot.project_id, snapshot.version);
-      prepared->batch.Put(snapshots_cf_, key, EncodeSnapshotValue(key, snapshot.bytes));
-    }
-  }
-  inflight_.push_back(std::move(overlay));
+  SealGroup(*prepared);
   return prepared;
 }
 
-void RocksEventLog::PrepareAppends(std::vector<std::unique_ptr<PendingAppend>>& group,
+std::unique_ptr<RocksEventLog::PreparedGroup> RocksEventLog::NewGroup(
+    std::shared_ptr<GroupOverlay>* overlay) {
+  auto group = std::make_unique<PreparedGroup>();
+  group->epoch = writer_epoch_;
+  *overlay = std::make_shared<GroupOverlay>();
+  (*overlay)->first_position = next_position_;
+  inflight_.push_back(*overlay);
+  return group;
+}
+
+void RocksEventLog::SealGroup(PreparedGroup& group) {
+  if (options_.append_guard == nullptr) return;
+  SealedGroup sealed = options_.append_guard->Seal();
+  for (const SealedGroup::Snapshot& snapshot : sealed.snapshots) {
+    const std::string key = StreamKey(snapshot.project_id, snapshot.version);
+    group.batch.Put(snapshots_cf_, key, EncodeSnapshotValue(key, snapshot.bytes));
+  }
+}
+
+void RocksEventLog::PrepareAppends(absl::Span<const std::unique_ptr<PendingAppend>> group,
                                    GroupOverlay& overlay, PreparedGroup& prepared) {
   absl::ReaderMutexLock db_lock(&db_mu_);
   if (!db_) {
@@ -1041,7 +1129,6 @@ void RocksEventLog::PrepareAppends(std::vector<std::unique_ptr<PendingAppend>>& 
     return;
   }
   const Timestamp now = std::max(Now(), last_recorded_at_);
-  overlay.first_position = next_position_;
   uint64_t position = next_position_;
   rocksdb::WriteBatch& batch = prepared.batch;
 
@@ -1169,8 +1256,9 @@ void RocksEventLog::PrepareAppends(std::vector<std::unique_ptr<PendingAppend>>& 
     stream.version += req.events.size();
     stream.last_hash = prev_hash;
     position += req.events.size();
-    batch.Put(streams_cf_, StreamKey(req.project_id, result.first_version),
-              EncodeStreamChunk(chunk_first_position, ids));
+    StreamKeyTo(req.project_id, result.first_version, &scratch_.stream_key);
+    EncodeStreamChunkTo(chunk_first_position, ids, &scratch_.stream_chunk);
+    batch.Put(streams_cf_, scratch_.stream_key, scratch_.stream_chunk);
     result.last_version = stream.version;
     result.last_position = position - 1;
     pending->result = result;
@@ -1578,9 +1666,12 @@ size_t RocksEventLog::CachedEventIdsForTesting() {
   return cached_event_ids_;
 }
 
-size_t RocksEventLog::QueuedGroupsForTesting() {
+size_t RocksEventLog::PreparedAppendsForTesting() {
+  absl::MutexLock writer_lock(&writer_mu_);
+  size_t appends = open_group_ != nullptr ? open_group_->appends.size() : 0;
   absl::MutexLock lock(&sync_mu_);
-  return to_sync_.size();
+  for (const auto& group : to_sync_) appends += group->appends.size();
+  return appends;
 }
 
 absl::Status RocksEventLog::CompactForBenchmark() {

@@ -105,14 +105,24 @@ absl::StatusOr<uint64_t> DecodeLogKey(std::string_view key) {
 }
 
 std::string StreamKeyPrefix(std::string_view project_id) {
-  std::string key(project_id);
+  std::string key;
+  key.reserve(project_id.size() + 1);
+  key.append(project_id);
   key.push_back('\0');
   return key;
 }
 
+void StreamKeyTo(std::string_view project_id, uint64_t first_version, std::string* out) {
+  out->clear();
+  out->reserve(project_id.size() + 9);
+  out->append(project_id);
+  out->push_back('\0');
+  PutBigEndian64(out, first_version);
+}
+
 std::string StreamKey(std::string_view project_id, uint64_t first_version) {
-  std::string key = StreamKeyPrefix(project_id);
-  PutBigEndian64(&key, first_version);
+  std::string key;
+  StreamKeyTo(project_id, first_version, &key);
   return key;
 }
 
@@ -212,13 +222,19 @@ absl::Status DecodeRecord(std::string_view record, bool verify_hash, EventRecord
   return absl::OkStatus();
 }
 
+void EncodeStreamChunkTo(uint64_t first_position, const std::vector<EventId>& ids,
+                         std::string* out) {
+  out->clear();
+  out->reserve(13 + ids.size() * 16);
+  out->push_back(static_cast<char>(kChunkFormat));
+  PutFixed64(out, first_position);
+  PutFixed32(out, static_cast<uint32_t>(ids.size()));
+  for (const EventId& id : ids) out->append(reinterpret_cast<const char*>(id.data()), id.size());
+}
+
 std::string EncodeStreamChunk(uint64_t first_position, const std::vector<EventId>& ids) {
   std::string out;
-  out.reserve(13 + ids.size() * 16);
-  out.push_back(static_cast<char>(kChunkFormat));
-  PutFixed64(&out, first_position);
-  PutFixed32(&out, static_cast<uint32_t>(ids.size()));
-  for (const EventId& id : ids) out.append(reinterpret_cast<const char*>(id.data()), id.size());
+  EncodeStreamChunkTo(first_position, ids, &out);
   return out;
 }
 

@@ -75,6 +75,9 @@ std::string LogKey(uint64_t position);
 absl::StatusOr<uint64_t> DecodeLogKey(std::string_view key);
 
 std::string StreamKey(std::string_view project_id, uint64_t first_version);
+// The same key written into *out, replacing its contents: a caller that keeps the string
+// between keys allocates nothing once it has grown.
+void StreamKeyTo(std::string_view project_id, uint64_t first_version, std::string* out);
 std::string StreamKeyPrefix(std::string_view project_id);  // project_id + 0x00
 absl::StatusOr<uint64_t> DecodeStreamKeyVersion(std::string_view key);
 
@@ -97,6 +100,9 @@ struct StreamChunk {
   std::vector<EventId> event_ids;
 };
 std::string EncodeStreamChunk(uint64_t first_position, const std::vector<EventId>& ids);
+// The same value written into *out, replacing its contents (as StreamKeyTo).
+void EncodeStreamChunkTo(uint64_t first_position, const std::vector<EventId>& ids,
+                         std::string* out);
 absl::StatusOr<StreamChunk> DecodeStreamChunk(std::string_view value);
 
 // Snapshot value (in "snapshots", keyed by StreamKey): the snapshot's bytes behind a format

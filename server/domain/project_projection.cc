@@ -206,13 +206,13 @@ struct Ctx {
   v1::ProjectState& state;
   ProjectIndex::Tables* index;  // nullptr: find items by scanning.
 
-  v1::EventRef Ref() const {
-    v1::EventRef ref;
-    ref.set_version(event.version());
-    ref.set_event_id(event.event_id());
-    *ref.mutable_recorded_at() = event.recorded_at();
-    ref.set_actor(event.actor().principal());
-    return ref;
+  // Points `ref` at the event, overwriting every field in place: a replay does this for
+  // most events, and assigning a new EventRef would allocate its strings each time.
+  void SetRef(v1::EventRef* ref) const {
+    ref->set_version(event.version());
+    ref->set_event_id(event.event_id());
+    *ref->mutable_recorded_at() = event.recorded_at();
+    ref->set_actor(event.actor().principal());
   }
   // The day the event was recorded, in the project's zone.
   std::string RecordedDate() const {
@@ -355,7 +355,7 @@ void Apply(const v1::CharterConfirmed& e, const Ctx& c) {
   v1::Charter* charter = c.state.mutable_charter();
   charter->set_confirmed(true);
   charter->set_confirmed_by(e.confirmed_by());
-  *charter->mutable_confirmed_at() = c.Ref();
+  c.SetRef(charter->mutable_confirmed_at());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -608,7 +608,7 @@ void Apply(const v1::StatusUpdated& e, const Ctx& c) {
   status->set_percent_complete(e.percent_complete());
   status->set_summary(e.summary());
   status->set_period(e.period());
-  *status->mutable_updated() = c.Ref();
+  c.SetRef(status->mutable_updated());
 }
 
 void Apply(const v1::ReportPublished& e, const Ctx& c) {
@@ -714,7 +714,7 @@ void DecideChange(const Ctx& c, const std::string& change_id, v1::ChangeStatus s
   if (change == nullptr) return;
   change->set_status(status);
   if (!approval_id.empty()) change->set_approval_id(approval_id);
-  *change->mutable_decided() = c.Ref();
+  c.SetRef(change->mutable_decided());
 }
 
 void Apply(const v1::ChangeRequested& e, const Ctx& c) {
@@ -726,7 +726,7 @@ void Apply(const v1::ChangeRequested& e, const Ctx& c) {
   change->set_reason(e.reason());
   change->set_scope_impact(e.scope_impact());
   change->set_status(v1::CHANGE_STATUS_REQUESTED);
-  *change->mutable_requested() = c.Ref();
+  c.SetRef(change->mutable_requested());
 }
 
 void Apply(const v1::ChangeAssessed& e, const Ctx& c) {
@@ -808,7 +808,7 @@ void Apply(const v1::ApprovalRequested& e, const Ctx& c) {
   approval->set_rule(e.rule());
   approval->set_quorum(e.quorum());
   approval->set_due_date(e.due_date());
-  *approval->mutable_requested() = c.Ref();
+  c.SetRef(approval->mutable_requested());
 }
 
 void Apply(const v1::ApprovalDecided& e, const Ctx& c) {
@@ -818,7 +818,7 @@ void Apply(const v1::ApprovalDecided& e, const Ctx& c) {
   decision->set_approver(e.approver());
   decision->set_decision(e.decision());
   decision->set_comment(e.comment());
-  *decision->mutable_decided() = c.Ref();
+  c.SetRef(decision->mutable_decided());
   // Once determined the outcome stays: later decisions are recorded, not counted.
   if (approval->outcome() == v1::APPROVAL_OUTCOME_UNSPECIFIED) {
     approval->set_outcome(ComputeOutcome(*approval));
@@ -857,7 +857,7 @@ void DecideDeliverable(const Ctx& c, const std::string& id, v1::DeliverableStatu
   if (deliverable == nullptr) return;
   deliverable->set_status(status);
   deliverable->set_decided_by(decided_by);
-  *deliverable->mutable_decided() = c.Ref();
+  c.SetRef(deliverable->mutable_decided());
 }
 
 void Apply(const v1::AcceptanceCriteriaDefined& e, const Ctx& c) {
@@ -948,7 +948,7 @@ void Apply(const v1::FeedbackReceived& e, const Ctx& c) {
   item->set_text(e.text());
   item->set_subject(e.subject());
   item->set_from(e.from());
-  *item->mutable_received() = c.Ref();
+  c.SetRef(item->mutable_received());
 }
 
 void Apply(const v1::SatisfactionSurveyed& e, const Ctx& c) {
@@ -961,7 +961,7 @@ void Apply(const v1::SatisfactionSurveyed& e, const Ctx& c) {
   survey->set_has_nps(e.has_nps());
   survey->set_nps(e.nps());
   survey->set_comment(e.comment());
-  *survey->mutable_received() = c.Ref();
+  c.SetRef(survey->mutable_received());
 }
 
 void Apply(const v1::IncentiveSet& e, const Ctx& c) {

@@ -391,7 +391,7 @@ class RecordingListener : public CommitListener {
   void OnCommit(const CommitNotice& n) override {
     absl::MutexLock lock(&mu_);
     last_position = n.last_position;
-    for (const auto& s : n.streams) versions[s.first] = s.second;
+    for (const auto& s : n.streams) versions[std::string(s.first)] = s.second;
   }
   absl::Mutex mu_;
   uint64_t last_position = 0;

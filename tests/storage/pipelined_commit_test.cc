@@ -133,13 +133,14 @@ TEST_P(PipelinedCommitTest, GroupsPreparedDuringASyncShareTheNextSync) {
   constexpr int kGroups = 3;
   Outcome later[kGroups];
   for (int g = 0; g < kGroups; ++g) {
-    // Each waits for the one before it to be prepared, so each is a group of its own.
+    // Each waits for the one before it to be prepared (through the log's threads, each is
+    // then a group of its own; on callers' threads they share the open group).
     AppendAsync(RandomBatch(gen_, absl::StrCat("q", g), 1, 64), &later[g]);
-    for (int i = 0; i < 1000 && log_->QueuedGroupsForTesting() < static_cast<size_t>(g + 1);
+    for (int i = 0; i < 1000 && log_->PreparedAppendsForTesting() < static_cast<size_t>(g + 1);
          ++i) {
       absl::SleepFor(absl::Milliseconds(5));
     }
-    ASSERT_EQ(log_->QueuedGroupsForTesting(), static_cast<size_t>(g + 1));
+    ASSERT_EQ(log_->PreparedAppendsForTesting(), static_cast<size_t>(g + 1));
   }
   const uint64_t syncs_before = fs_->Syncs();
   fs_->HoldSyncs(false);
@@ -171,10 +172,10 @@ TEST_P(PipelinedCommitTest, GroupsPreparedOnAFailedWriteFailToo) {
   AppendAsync(RandomBatch(gen_, "p", 1, 64), &next);  // With it, or after the failure.
   // Wait (bounded) until the writer has prepared the next group and queued it for the
   // syncer, which is still held in the first group's sync.
-  for (int i = 0; i < 1000 && log_->QueuedGroupsForTesting() == 0; ++i) {
+  for (int i = 0; i < 1000 && log_->PreparedAppendsForTesting() == 0; ++i) {
     absl::SleepFor(absl::Milliseconds(5));
   }
-  ASSERT_GE(log_->QueuedGroupsForTesting(), 1u) << "no group was prepared on the held one";
+  ASSERT_GE(log_->PreparedAppendsForTesting(), 1u) << "nothing was prepared on the held group";
   fs_->FailNextSyncs(1);  // The held sync fails; the disk works again after it.
   fs_->HoldSyncs(false);
   ASSERT_TRUE(first.Wait() && retry.Wait() && next.Wait());
@@ -235,7 +236,7 @@ TEST_P(PipelinedCommitTest, TheLeadingCallerWritesAndAnswersWhatQueuedDuringItsS
     log_->AppendAsync(RandomBatch(gen_, absl::StrCat("q", i), 1, 64), Deliver(&later[i]));
     EXPECT_FALSE(later[i].done.HasBeenNotified()) << "answered during the held sync";
   }
-  EXPECT_EQ(log_->QueuedGroupsForTesting(), static_cast<size_t>(kAppends));
+  EXPECT_EQ(log_->PreparedAppendsForTesting(), static_cast<size_t>(kAppends));
   const uint64_t syncs_before = fs_->Syncs();
   fs_->HoldSyncs(false);
   ASSERT_TRUE(held.Wait());
@@ -247,6 +248,39 @@ TEST_P(PipelinedCommitTest, TheLeadingCallerWritesAndAnswersWhatQueuedDuringItsS
     EXPECT_TRUE(pthread_equal(o.answered_on, leader)) << "answered on " << ThreadName(o.answered_on);
   }
   EXPECT_EQ(fs_->Syncs() - syncs_before, 2u) << "the queued appends did not share one sync";
+}
+
+// Small appends left in the open group for the leader were prepared first, so the large
+// append the writer thread prepares meanwhile comes after them: its group is queued after
+// theirs and the log's last position is the large append's last once all are answered.
+TEST_P(PipelinedCommitTest, ALargeAppendIsQueuedAfterTheOpenGroupPreparedBeforeIt) {
+  if (GetParam() == 0) GTEST_SKIP() << "appends go through the log's threads here";
+  fs_->HoldSyncs(true);
+  Outcome held;
+  AppendAsync(RandomBatch(gen_, "p", 1, 64), &held);
+  ASSERT_TRUE(fs_->WaitForHeldSync(absl::Seconds(10))) << "the first append never synced";
+  Outcome small[2];
+  for (int i = 0; i < 2; ++i) {
+    log_->AppendAsync(RandomBatch(gen_, absl::StrCat("s", i), 1, 64), Deliver(&small[i]));
+  }
+  Outcome large;
+  log_->AppendAsync(RandomBatch(gen_, "l", 3, 4096), Deliver(&large));  // The writer's.
+  for (int i = 0; i < 1000 && log_->PreparedAppendsForTesting() < 3; ++i) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_EQ(log_->PreparedAppendsForTesting(), 3u);
+  fs_->HoldSyncs(false);
+  ASSERT_TRUE(held.Wait() && small[0].Wait() && small[1].Wait() && large.Wait());
+  ASSERT_TRUE(small[0].result.ok() && small[1].result.ok() && large.result.ok());
+  EXPECT_EQ(small[0].result->last_position, 2u);
+  EXPECT_EQ(small[1].result->last_position, 3u);
+  EXPECT_EQ(large.result->first_version, 1u);
+  EXPECT_EQ(large.result->last_position, 6u);
+  EXPECT_EQ(log_->LastPosition(), 6u) << "the log's durable end trails what was answered";
+  std::vector<EventRecord> events;
+  ASSERT_TRUE(ReadEverything(*log_, &events).ok());
+  EXPECT_EQ(events.size(), 6u);
+  EXPECT_TRUE(CheckLogStructure(events).ok()) << CheckLogStructure(events);
 }
 
 // A large append is prepared by the log's writer thread and answered by its completion
