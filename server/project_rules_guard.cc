@@ -192,11 +192,14 @@ storage::SealedGroup ProjectRulesGuard::Seal() {
   }
   sealed_.push_back(std::move(group));
   admitting_ = Group();
+  admitting_.touched.swap(spare_touched_);
+  admitting_.touched.clear();
   return sealed;
 }
 
 void ProjectRulesGuard::Commit() {
   if (sealed_.empty()) return;
+  spare_touched_.swap(sealed_.front().touched);
   sealed_.pop_front();
   EvictIfOverCap();
 }

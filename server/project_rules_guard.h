@@ -107,6 +107,9 @@ class ProjectRulesGuard final : public storage::AppendGuard {
   absl::flat_hash_map<std::string, uint64_t> snapshot_versions_;
   Group admitting_;            // Admitted since the last Seal.
   std::deque<Group> sealed_;  // Sealed, not yet committed; oldest first.
+  // A committed group's list, emptied, for the next group to fill without growing a new
+  // one from nothing.
+  std::vector<std::string> spare_touched_;
   // The envelope Admit gives each event it applies, kept from one append to the next so
   // its strings and sub-messages keep their buffers (ToApplyEnvelope overwrites every field
   // a projection reads; the project id is set per append).

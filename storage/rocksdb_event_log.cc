@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
 #include "absl/time/clock.h"
@@ -152,7 +153,8 @@ struct RocksEventLog::LoadedStream {
 struct RocksEventLog::GroupOverlay {
   struct Stream {
     uint64_t first_version = 0;       // Of the project's first event in this group.
-    std::vector<uint64_t> positions;  // Of its events, in version order.
+    // Of its events, in version order; inline for the few a project has in most groups.
+    absl::InlinedVector<uint64_t, 4> positions;
   };
   absl::flat_hash_map<std::string, Stream> streams;
   uint64_t first_position = 0;
