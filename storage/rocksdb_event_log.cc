@@ -560,6 +560,11 @@ void RocksEventLog::CloseOpenGroup() {
   open_group_waiting_ = false;
 }
 
+// Here and in StopLeading, "no appends left in the open group" and "stop leading" are
+// decided in one critical section: under sync_mu_ alone (a caller needs it to leave an
+// append), or under writer_mu_ and sync_mu_ after queueing the open group (a caller needs
+// writer_mu_ to open another). Otherwise a caller could leave an append in between, for a
+// leader that has stopped.
 std::deque<std::unique_ptr<RocksEventLog::PreparedGroup>> RocksEventLog::NextGroupsForLeader() {
   {
     absl::MutexLock lock(&sync_mu_);

@@ -30,7 +30,9 @@
 // So the writer prepares what arrives while earlier groups are on their way to the disk,
 // running ahead of what is durable by at most kMaxQueuedGroups groups plus those being
 // written. Whoever writes (the syncer thread or a leading caller: whoever set syncing_)
-// takes every group queued, whoever prepared it. Nothing of a group is visible to
+// takes every group queued, whoever prepared it. The open group is queued before the
+// writer thread prepares a group (its appends took the earlier positions), and by the
+// active leader, the syncer thread included, before it stops leading. Nothing of a group is visible to
 // readers before its sync (RocksDB applies a synced write to its memtables only after
 // the sync). When a write fails, its groups and every group prepared on top of them fail
 // unwritten, and the writer side forgets its view of them (ProcessOutcomes). A caller's
