@@ -283,6 +283,56 @@ TEST_P(PipelinedCommitTest, ALargeAppendIsQueuedAfterTheOpenGroupPreparedBeforeI
   EXPECT_TRUE(CheckLogStructure(events).ok()) << CheckLogStructure(events);
 }
 
+// Small appends (callers' threads, one open group) and large ones (the writer thread's
+// groups) racing on the same projects: every append is answered OK, once readers can see
+// it, with the versions and positions its events hold in the log, which stays gap-free and
+// chained.
+TEST_P(PipelinedCommitTest, SmallAndLargeAppendsRacingKeepTheLogWholeAndAnswersTrue) {
+  constexpr int kSmallThreads = 4, kSmallEach = 150, kLargeThreads = 2, kLargeEach = 20;
+  constexpr size_t kLargeEvents = 3;
+  struct Answer {
+    AppendBatch batch;
+    absl::StatusOr<AppendResult> result;
+  };
+  std::vector<std::vector<Answer>> answers(kSmallThreads + kLargeThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kSmallThreads + kLargeThreads; ++t) {
+    threads.emplace_back([this, t, &answers] {
+      absl::BitGen gen;
+      const bool large = t >= kSmallThreads;
+      const std::string project = absl::StrCat("m", t % kSmallThreads);
+      for (int i = 0; i < (large ? kLargeEach : kSmallEach); ++i) {
+        AppendBatch batch = large ? RandomBatch(gen, project, kLargeEvents, 2048)  // 6 KiB
+                                  : RandomBatch(gen, project, 1, 64);
+        auto result = log_->Append(batch);
+        // Answered only once durable, and readers see as far as the answer says.
+        if (result.ok()) EXPECT_GE(log_->LastPosition(), result->last_position);
+        answers[t].push_back({std::move(batch), std::move(result)});
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+
+  std::vector<EventRecord> events;
+  ASSERT_TRUE(ReadEverything(*log_, &events).ok());
+  ASSERT_TRUE(CheckLogStructure(events).ok()) << CheckLogStructure(events);
+  ASSERT_EQ(events.size(),
+            size_t{kSmallThreads * kSmallEach + kLargeThreads * kLargeEach * kLargeEvents});
+  for (const auto& thread_answers : answers) {
+    for (const Answer& a : thread_answers) {
+      ASSERT_TRUE(a.result.ok()) << a.result.status();
+      const size_t n = a.batch.events.size();
+      ASSERT_EQ(a.result->last_version - a.result->first_version + 1, n);
+      for (size_t k = 0; k < n; ++k) {
+        const EventRecord& e = events[a.result->last_position - n + k];  // Positions are 1-based.
+        EXPECT_EQ(e.project_id, a.batch.project_id);
+        EXPECT_EQ(e.version, a.result->first_version + k);
+        EXPECT_EQ(e.event_id, a.batch.events[k].event_id);
+      }
+    }
+  }
+}
+
 // A large append is prepared by the log's writer thread and answered by its completion
 // thread: AppendAsync returns at once even with the disk held.
 TEST_P(PipelinedCommitTest, LargeAppendsGoThroughTheLogsThreads) {
