@@ -554,6 +554,10 @@ bool RocksEventLog::LeadOrLeaveOpen() {
 void RocksEventLog::CloseOpenGroup() {
   if (open_group_ == nullptr) return;
   SealGroup(*open_group_);
+  QueueOpenGroup();
+}
+
+void RocksEventLog::QueueOpenGroup() {
   open_overlay_.reset();  // inflight_ keeps it until the group's outcome.
   absl::MutexLock lock(&sync_mu_);
   to_sync_.push_back(std::move(open_group_));
@@ -896,14 +900,9 @@ void RocksEventLog::ProcessOutcomes() {
       for (const auto& [project_id, stream] : overlay->streams) ForgetStream(project_id);
     }
     inflight_.clear();
-    if (open_group_ != nullptr) {
-      // Void too: queued unsealed (Abort forgot its guard group) for the active leader,
-      // which fails it unwritten, in order.
-      open_overlay_.reset();
-      absl::MutexLock lock(&sync_mu_);
-      to_sync_.push_back(std::move(open_group_));
-      open_group_waiting_ = false;
-    }
+    // The open group is void too: queued unsealed (Abort forgot its guard group) for the
+    // active leader, which fails it unwritten, in order.
+    if (open_group_ != nullptr) QueueOpenGroup();
     next_position_ = last_position_.load(std::memory_order_acquire) + 1;
     ++writer_epoch_;
   }

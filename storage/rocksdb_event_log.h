@@ -176,6 +176,8 @@ class RocksEventLog final : public EventLog, public SnapshotStore {
   bool LeadOrLeaveOpen() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   // Writer: queues the open group, if any, sealed, for the next synced write.
   void CloseOpenGroup() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  // Writer: queues the open group (not null) as it is, without sealing it.
+  void QueueOpenGroup() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   // A caller leading, between two writes: the groups for its next one (with the open
   // group, queued first if callers left appends in it), or none when nothing is queued,
   // having then stopped leading (cleared syncing_).

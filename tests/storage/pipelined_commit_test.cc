@@ -17,6 +17,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "gtest/gtest.h"
 #include "storage/rocksdb_event_log.h"
 #include "tests/storage/fault_injection_fs.h"
@@ -84,6 +85,25 @@ class PipelinedCommitTest : public FaultFsLogTest,
       absl::SleepFor(absl::Milliseconds(1));
     }
   }
+  // Holds the syncs and starts `batch` as AppendAsync does; true once its synced write is
+  // held, so that appends made next are prepared while it is under way.
+  bool StartHeldAppend(AppendBatch batch, Outcome* outcome) {
+    fs_->HoldSyncs(true);
+    AppendAsync(std::move(batch), outcome);
+    return fs_->WaitForHeldSync(absl::Seconds(10));
+  }
+  // Releases the held syncs and waits for `held`, then for each of `later`, which must be
+  // answered OK (call under ASSERT_NO_FATAL_FAILURE).
+  void ReleaseAndWaitForAll(Outcome& held, absl::Span<Outcome> later) {
+    fs_->HoldSyncs(false);
+    ASSERT_TRUE(held.Wait());
+    for (Outcome& o : later) {
+      ASSERT_TRUE(o.Wait());
+      ASSERT_TRUE(o.result.ok()) << o.result.status();
+    }
+  }
+
+
 
   absl::BitGen gen_;
   std::vector<std::thread> threads_;
@@ -101,10 +121,8 @@ TEST_P(PipelinedCommitTest, RetryOfAnAppendStillBeingSyncedAnswersTheOriginalRes
   ASSERT_TRUE(log_->Append(RandomBatch(gen_, "p", 2, 64)).ok());
   const AppendBatch original = RandomBatch(gen_, "p", 3, 64);
 
-  fs_->HoldSyncs(true);
   Outcome first, retry;
-  AppendAsync(original, &first);
-  ASSERT_TRUE(fs_->WaitForHeldSync(absl::Seconds(10))) << "the first group never synced";
+  ASSERT_TRUE(StartHeldAppend(original, &first)) << "the first group never synced";
   AppendAsync(original, &retry);
   fs_->HoldSyncs(false);
   ASSERT_TRUE(first.Wait() && retry.Wait());
@@ -126,10 +144,9 @@ TEST_P(PipelinedCommitTest, RetryOfAnAppendStillBeingSyncedAnswersTheOriginalRes
 // them, not one each (which would make every append wait for the syncs before it).
 TEST_P(PipelinedCommitTest, GroupsPreparedDuringASyncShareTheNextSync) {
   ASSERT_TRUE(log_->Append(RandomBatch(gen_, "p", 1, 64)).ok());
-  fs_->HoldSyncs(true);
   Outcome held;
-  AppendAsync(RandomBatch(gen_, "p", 1, 64), &held);
-  ASSERT_TRUE(fs_->WaitForHeldSync(absl::Seconds(10))) << "the first group never synced";
+  ASSERT_TRUE(StartHeldAppend(RandomBatch(gen_, "p", 1, 64), &held))
+      << "the first group never synced";
   constexpr int kGroups = 3;
   Outcome later[kGroups];
   for (int g = 0; g < kGroups; ++g) {
@@ -143,12 +160,7 @@ TEST_P(PipelinedCommitTest, GroupsPreparedDuringASyncShareTheNextSync) {
     ASSERT_EQ(log_->PreparedAppendsForTesting(), static_cast<size_t>(g + 1));
   }
   const uint64_t syncs_before = fs_->Syncs();
-  fs_->HoldSyncs(false);
-  ASSERT_TRUE(held.Wait());
-  for (Outcome& o : later) {
-    ASSERT_TRUE(o.Wait());
-    ASSERT_TRUE(o.result.ok()) << o.result.status();
-  }
+  ASSERT_NO_FATAL_FAILURE(ReleaseAndWaitForAll(held, absl::MakeSpan(later)));
   // The held sync (counted once released), then one for the three groups.
   EXPECT_EQ(fs_->Syncs() - syncs_before, 2u);
   std::vector<EventRecord> events;
@@ -164,10 +176,8 @@ TEST_P(PipelinedCommitTest, GroupsPreparedOnAFailedWriteFailToo) {
   ASSERT_TRUE(log_->Append(RandomBatch(gen_, "p", 2, 64)).ok());
   const AppendBatch doomed = RandomBatch(gen_, "p", 3, 64);
 
-  fs_->HoldSyncs(true);
   Outcome first, retry, next;
-  AppendAsync(doomed, &first);
-  ASSERT_TRUE(fs_->WaitForHeldSync(absl::Seconds(10))) << "the first group never synced";
+  ASSERT_TRUE(StartHeldAppend(doomed, &first)) << "the first group never synced";
   AppendAsync(doomed, &retry);                        // Prepared on top of `doomed`.
   AppendAsync(RandomBatch(gen_, "p", 1, 64), &next);  // With it, or after the failure.
   // Wait (bounded) until the writer has prepared the next group and queued it for the
@@ -224,10 +234,9 @@ TEST_P(PipelinedCommitTest, ACallerFindingNoWriteUnderWayAnswersItsOwnAppend) {
 // them, in commit order, from its thread.
 TEST_P(PipelinedCommitTest, TheLeadingCallerWritesAndAnswersWhatQueuedDuringItsSync) {
   if (GetParam() == 0) GTEST_SKIP() << "appends go through the log's threads here";
-  fs_->HoldSyncs(true);
   Outcome held;
-  AppendAsync(RandomBatch(gen_, "p", 1, 64), &held);
-  ASSERT_TRUE(fs_->WaitForHeldSync(absl::Seconds(10))) << "the first append never synced";
+  ASSERT_TRUE(StartHeldAppend(RandomBatch(gen_, "p", 1, 64), &held))
+      << "the first append never synced";
   const pthread_t leader = threads_.back().native_handle();
   constexpr int kAppends = 3;
   Outcome later[kAppends];
@@ -250,15 +259,38 @@ TEST_P(PipelinedCommitTest, TheLeadingCallerWritesAndAnswersWhatQueuedDuringItsS
   EXPECT_EQ(fs_->Syncs() - syncs_before, 2u) << "the queued appends did not share one sync";
 }
 
+// The open group is cut at the group byte cap: appends made during a sync then take a
+// synced write per cap's worth (here one each), not one write of any size.
+TEST_P(PipelinedCommitTest, TheOpenGroupIsCutAtTheGroupByteCap) {
+  if (GetParam() == 0) GTEST_SKIP() << "appends go through the log's threads here";
+  ASSERT_TRUE(log_->Close().ok());
+  options_.max_group_bytes = 1;  // Any append fills a group.
+  auto reopened = RocksEventLog::Open(options_, fs_);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  log_ = *std::move(reopened);
+  Outcome held;
+  ASSERT_TRUE(StartHeldAppend(RandomBatch(gen_, "p", 1, 64), &held))
+      << "the first append never synced";
+  constexpr int kAppends = 3;
+  Outcome later[kAppends];
+  for (int i = 0; i < kAppends; ++i) {
+    log_->AppendAsync(RandomBatch(gen_, absl::StrCat("q", i), 1, 64), Deliver(&later[i]));
+  }
+  ASSERT_EQ(log_->PreparedAppendsForTesting(), static_cast<size_t>(kAppends));
+  const uint64_t syncs_before = fs_->Syncs();
+  ASSERT_NO_FATAL_FAILURE(ReleaseAndWaitForAll(held, absl::MakeSpan(later)));
+  // The held sync (counted once released), then one for each append's group.
+  EXPECT_EQ(fs_->Syncs() - syncs_before, 1u + kAppends) << "the open group outgrew the cap";
+}
+
 // Small appends left in the open group for the leader were prepared first, so the large
 // append the writer thread prepares meanwhile comes after them: its group is queued after
 // theirs and the log's last position is the large append's last once all are answered.
 TEST_P(PipelinedCommitTest, ALargeAppendIsQueuedAfterTheOpenGroupPreparedBeforeIt) {
   if (GetParam() == 0) GTEST_SKIP() << "appends go through the log's threads here";
-  fs_->HoldSyncs(true);
   Outcome held;
-  AppendAsync(RandomBatch(gen_, "p", 1, 64), &held);
-  ASSERT_TRUE(fs_->WaitForHeldSync(absl::Seconds(10))) << "the first append never synced";
+  ASSERT_TRUE(StartHeldAppend(RandomBatch(gen_, "p", 1, 64), &held))
+      << "the first append never synced";
   Outcome small[2];
   for (int i = 0; i < 2; ++i) {
     log_->AppendAsync(RandomBatch(gen_, absl::StrCat("s", i), 1, 64), Deliver(&small[i]));
@@ -367,10 +399,9 @@ TEST_P(PipelinedCommitTest, ACallbackMayAppendAgain) {
 // Close waits for a caller that leads a synced write; what it acknowledged is there
 // after a reopen.
 TEST_P(PipelinedCommitTest, CloseWaitsForACallerInASyncedWrite) {
-  fs_->HoldSyncs(true);
   Outcome held;
-  AppendAsync(RandomBatch(gen_, "p", 1, 64), &held);
-  ASSERT_TRUE(fs_->WaitForHeldSync(absl::Seconds(10)));
+  ASSERT_TRUE(StartHeldAppend(RandomBatch(gen_, "p", 1, 64), &held))
+      << "the first append never synced";
   absl::Notification closed;
   absl::Status close_status;
   std::thread closer([&] {
